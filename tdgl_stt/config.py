@@ -1,0 +1,713 @@
+"""TOML configuration -> frozen, validated dataclasses.
+
+Natural units hbar = k_B = 1 with the paper's symbols (Garate, Eqs. 7-23). The table and key
+names below are public interface. Every validation failure raises
+:class:`tdgl_stt.errors.ConfigError` naming the dotted key and what is allowed.
+
+A run file has the tables ``[grid]``, ``[time]``, optional ``[initial]`` and ``[output]``, and
+exactly one of ``[model]`` (paper symbols, natural units) or ``[material]`` (SI front end,
+converted by :func:`tdgl_stt.material.material_to_model` and then validated as a ``[model]``
+table, so both routes share one validation path). Example::
+
+    [model]
+    Delta = 0.3
+    T = 1.0
+    vF = 1.0
+    d = 3
+    tau = 10.0
+    coulomb = "bulk"
+    ks = 50.0
+
+    [grid]
+    n = [256]
+    L = [100.0]
+
+    [time]
+    dt = 0.5
+    n_frames = 400
+
+Type rules: booleans are never numbers; integers are accepted where a float is expected (not
+the reverse); NaN and infinities are refused except for ``tauE`` (``"inf"`` or a TOML ``inf``
+mean no inelastic relaxation).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal, NoReturn, TypeVar
+
+from .errors import ConfigError
+
+__all__ = [
+    "FIELDS",
+    "BYTES_PER_GRID_POINT",
+    "GridConfig",
+    "InitialConfig",
+    "MaterialConfig",
+    "ModelConfig",
+    "OutputConfig",
+    "RunConfig",
+    "TimeConfig",
+    "load_config",
+    "parse_config",
+]
+
+CoulombKind = Literal["none", "bulk", "film"]
+InitialKind = Literal["noise", "mode", "gaussian"]
+FIELDS: tuple[str, ...] = ("theta", "Phi", "mu")
+COULOMB_KINDS: tuple[str, ...] = ("none", "bulk", "film")
+INITIAL_KINDS: tuple[str, ...] = ("noise", "mode", "gaussian")
+INTEGRATORS: tuple[str, ...] = ("exact",)
+TABLES: tuple[str, ...] = ("model", "grid", "time", "initial", "output", "material")
+
+#: Rough working-memory cost of one grid point (fields, spectra, propagator, FFT buffers).
+BYTES_PER_GRID_POINT = 200
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The ``[model]`` table: paper symbols in natural units (hbar = k_B = 1).
+
+    ``None`` for an override means "use the paper's default relation".
+    """
+
+    Delta: float
+    T: float
+    vF: float
+    d: int
+    tau: float
+    tauE: float = math.inf
+    ns_over_n: float | Literal["clean", "dirty"] = "clean"
+    I: float | None = None
+    D: float | None = None
+    c2: float | None = None
+    vT: tuple[float, ...] | None = None
+    grad_T: tuple[float, ...] = (0.0,)
+    coulomb: CoulombKind = "none"
+    ks: float | None = None
+
+
+@dataclass(frozen=True)
+class GridConfig:
+    """The ``[grid]`` table: points per axis and periodic box lengths."""
+
+    n: tuple[int, ...]
+    L: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class TimeConfig:
+    """The ``[time]`` table: output sampling interval and number of frames after t = 0."""
+
+    dt: float
+    n_frames: int
+    integrator: Literal["exact"] = "exact"
+
+
+@dataclass(frozen=True)
+class InitialConfig:
+    """The ``[initial]`` table."""
+
+    kind: InitialKind = "noise"
+    amplitude: float = 1e-3
+    seed: int = 0
+    k: tuple[int, ...] | None = None
+    branch: int | None = None
+    width: float | None = None
+    center: tuple[float, ...] | None = None
+    field: str = "theta"
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """The ``[output]`` table."""
+
+    path: str = "out.nc"
+    fields: tuple[str, ...] = FIELDS
+
+
+@dataclass(frozen=True)
+class MaterialConfig:
+    """The ``[material]`` table (SI front end); converted into a :class:`ModelConfig`.
+
+    All values in SI units (K, m/s, s, K/m, J^-1 m^-3, m^-3, m); ``None`` means "not given"
+    (a preset value or the default of :func:`tdgl_stt.material.material_to_model` applies).
+    ``ns_over_n`` is passed through to ``[model]``; ``"auto"`` (the default) picks the
+    paper's clean formula when k_B Tc tau / hbar >= 1 and the dirty one otherwise.
+    """
+
+    preset: str | None = None
+    Tc: float | None = None
+    T_over_Tc: float | None = None
+    vF: float | None = None
+    tau: float | None = None
+    tauE: float | None = None
+    grad_T: tuple[float, ...] | None = None
+    eps_r: float | None = None
+    N0: float | None = None
+    n: float | None = None
+    thickness: float | None = None
+    coulomb: CoulombKind | None = None
+    d: int | None = None
+    ns_over_n: float | Literal["clean", "dirty", "auto"] | None = None
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A whole run: what ``tdgl-stt run`` executes."""
+
+    model: ModelConfig
+    grid: GridConfig
+    time: TimeConfig
+    initial: InitialConfig = field(default_factory=InitialConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    material: MaterialConfig | None = None
+    conversion: dict[str, float | str] | None = None
+    source_text: str = ""
+
+
+# --------------------------------------------------------------------------------------------
+# Value validators: each takes the dotted key and the raw TOML value, returns the clean value
+# or raises ConfigError(key, "expected ..., got ...").
+# --------------------------------------------------------------------------------------------
+
+_T = TypeVar("_T")
+
+
+def _fail(key: str, message: str) -> NoReturn:
+    """Raise :class:`ConfigError` with a one-line message."""
+    raise ConfigError(key, " ".join(message.split()))
+
+
+def _describe(value: object) -> str:
+    """Short one-line rendering of a TOML value with its TOML type, for error messages."""
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (boolean)"
+    kinds = {int: "integer", float: "float", str: "string", list: "array", dict: "table"}
+    kind = next((name for typ, name in kinds.items() if isinstance(value, typ)), None)
+    kind = kind or type(value).__name__
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} ({kind})"
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def _range_text(
+    low: float | None, low_open: bool, high: float | None, high_open: bool, integer: bool = False
+) -> str:
+    noun = "an integer" if integer else "a finite number"
+    if low is not None and high is not None:
+        left, right = "(" if low_open else "[", ")" if high_open else "]"
+        return f"{noun} in {left}{_fmt(low)}, {_fmt(high)}{right}"
+    if low is not None:
+        return f"{noun} {'>' if low_open else '>='} {_fmt(low)}"
+    if high is not None:
+        return f"{noun} {'<' if high_open else '<='} {_fmt(high)}"
+    return noun
+
+
+def _check_range(
+    key: str,
+    x: float,
+    given: object,
+    allowed: str,
+    low: float | None,
+    low_open: bool,
+    high: float | None,
+    high_open: bool,
+) -> None:
+    too_low = low is not None and (x <= low if low_open else x < low)
+    too_high = high is not None and (x >= high if high_open else x > high)
+    if too_low or too_high:
+        _fail(key, f"expected {allowed}, got {_describe(given)}")
+
+
+def _real(
+    key: str,
+    value: object,
+    *,
+    low: float | None = None,
+    low_open: bool = False,
+    high: float | None = None,
+    high_open: bool = False,
+) -> float:
+    """A finite real number (TOML integer or float, never boolean) within optional bounds."""
+    allowed = _range_text(low, low_open, high, high_open)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        _fail(key, f"expected {allowed}, got {_describe(value)}")
+    try:
+        x = float(value)
+    except OverflowError:
+        _fail(key, f"expected {allowed}, got an integer too large for a float")
+    if not math.isfinite(x):
+        _fail(key, f"expected {allowed}, got {_describe(value)}; nan and inf are not allowed")
+    _check_range(key, x, value, allowed, low, low_open, high, high_open)
+    return x
+
+
+def _positive(key: str, value: object) -> float:
+    """A finite number > 0."""
+    return _real(key, value, low=0.0, low_open=True)
+
+
+def _nonnegative(key: str, value: object) -> float:
+    """A finite number >= 0."""
+    return _real(key, value, low=0.0)
+
+
+def _integer(
+    key: str,
+    value: object,
+    *,
+    low: int | None = None,
+    high: int | None = None,
+) -> int:
+    """A TOML integer (not a float, not a boolean) within optional bounds."""
+    allowed = _range_text(low, False, high, False, integer=True)
+    if isinstance(value, bool) or not isinstance(value, int):
+        _fail(key, f"expected {allowed}, got {_describe(value)}")
+    _check_range(key, value, value, allowed, low, False, high, False)
+    return value
+
+
+def _choice(key: str, value: object, choices: Sequence[str]) -> str:
+    """One string out of ``choices``."""
+    allowed = ", ".join(f'"{c}"' for c in choices)
+    if not isinstance(value, str) or value not in choices:
+        _fail(key, f"expected one of {allowed}, got {_describe(value)}")
+    return value
+
+
+def _tau_e(key: str, value: object) -> float:
+    """tauE: a positive finite number, or ``"inf"`` / TOML ``inf`` meaning infinity."""
+    if value == "inf" or (isinstance(value, float) and value == math.inf):
+        return math.inf
+    try:
+        return _positive(key, value)
+    except ConfigError:
+        _fail(
+            key,
+            'expected a positive number or "inf" (no inelastic relaxation), '
+            f"got {_describe(value)}",
+        )
+
+
+def _fraction_or_kind(key: str, value: object, kinds: Sequence[str]) -> float | str:
+    """n_s/n: a number in (0, 1] or one of the named formulas ``kinds``."""
+    if isinstance(value, str) and value in kinds:
+        return value
+    try:
+        return _real(key, value, low=0.0, low_open=True, high=1.0)
+    except ConfigError:
+        names = ", ".join(f'"{k}"' for k in kinds)
+        _fail(key, f"expected a finite number in (0, 1] or one of {names}, got {_describe(value)}")
+
+
+def _list(
+    key: str,
+    value: object,
+    item: Callable[[str, object], _T],
+    *,
+    length: int | None = None,
+    length_hint: str = "",
+    min_length: int = 1,
+    max_length: int | None = None,
+) -> tuple[_T, ...]:
+    """A TOML array whose elements each pass ``item``; element errors name their index."""
+    if not isinstance(value, list):
+        _fail(key, f"expected an array, got {_describe(value)}")
+    if length is not None and len(value) != length:
+        need = length_hint or f"{length} are needed"
+        _fail(key, f"has {_plural(len(value), 'entry', 'entries')} but {need}")
+    if len(value) < min_length or (max_length is not None and len(value) > max_length):
+        if max_length is not None:
+            wanted = f"an array of {min_length} to {max_length} entries"
+        else:
+            wanted = (
+                "a non-empty array"
+                if min_length == 1
+                else f"an array of at least {min_length} entries"
+            )
+        _fail(key, f"expected {wanted}, got {_plural(len(value), 'entry', 'entries')}")
+    out = []
+    for i, element in enumerate(value):
+        try:
+            out.append(item(key, element))
+        except ConfigError as exc:
+            _fail(key, f"element {i}: {exc.message}")
+    return tuple(out)
+
+
+def _axis_list(
+    key: str, value: object, ndim: int, item: Callable[[str, object], _T] = _real
+) -> tuple[_T, ...]:
+    """One entry per grid axis (``len(grid.n)`` entries)."""
+    hint = f"grid.n has {_plural(ndim, 'axis', 'axes')}; give one entry per grid axis"
+    return _list(key, value, item, length=ndim, length_hint=hint)
+
+
+# --------------------------------------------------------------------------------------------
+# Tables
+# --------------------------------------------------------------------------------------------
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+def _check_keys(name: str, table: Mapping[str, object], allowed: Sequence[str]) -> None:
+    """Refuse keys of ``table`` that are not in ``allowed``."""
+    for k in table:
+        if k not in allowed:
+            _fail(f"{name}.{k}", f"unknown key in [{name}]; allowed keys: {', '.join(allowed)}")
+
+
+class _Table:
+    """Read access to one TOML table that builds dotted keys and applies validators."""
+
+    def __init__(self, name: str, table: Mapping[str, object], allowed: Sequence[str]) -> None:
+        _check_keys(name, table, allowed)
+        self.name = name
+        self.table = table
+
+    def key(self, k: str) -> str:
+        return f"{self.name}.{k}"
+
+    def required(self, k: str, check: Callable[[str, object], _T], hint: str = "") -> _T:
+        if k not in self.table:
+            why = f"; {hint}" if hint else ""
+            _fail(self.key(k), f"missing required key in [{self.name}]{why}")
+        return check(self.key(k), self.table[k])
+
+    def optional(self, k: str, check: Callable[[str, object], _T], default: Any = None) -> Any:
+        if k not in self.table:
+            return default
+        return check(self.key(k), self.table[k])
+
+    def forbid(self, k: str, reason: str) -> None:
+        if k in self.table:
+            _fail(self.key(k), f"not allowed here: {reason}; got {_describe(self.table[k])}")
+
+
+def _grid_memory_check(n: tuple[int, ...]) -> None:
+    """Refuse a grid whose working set (~BYTES_PER_GRID_POINT per point) exceeds free memory."""
+    points = math.prod(n)
+    need = points * BYTES_PER_GRID_POINT
+    try:
+        avail = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return
+    if avail > 0 and need > avail:
+        gib = 2.0**30
+        _fail(
+            "grid.n",
+            f"{'x'.join(map(str, n))} = {points} points needs about {need / gib:.3g} GiB "
+            f"(~{BYTES_PER_GRID_POINT} bytes per point) but only {avail / gib:.3g} GiB of memory "
+            "is available; use fewer points",
+        )
+
+
+def _even_points(key: str, value: object) -> int:
+    m = _integer(key, value, low=2)
+    if m % 2:
+        _fail(
+            key,
+            f"got {m}, an odd number of points; only even numbers are allowed because the "
+            "spectral operators follow the Nyquist convention of even grids (wavenumbers "
+            "-n/2 .. n/2-1; first derivatives vanish at the Nyquist wavenumber n/2 so real "
+            "fields stay real), which has no counterpart on an odd grid",
+        )
+    return m
+
+
+def _parse_grid(raw: Mapping[str, object]) -> GridConfig:
+    t = _Table("grid", raw, _field_names(GridConfig))
+    n = t.required("n", lambda k, v: _list(k, v, _even_points, max_length=3))
+    hint = f"grid.n has {_plural(len(n), 'entry', 'entries')}; give one length per axis"
+    L = t.required("L", lambda k, v: _list(k, v, _positive, length=len(n), length_hint=hint))
+    _grid_memory_check(n)
+    return GridConfig(n=n, L=L)
+
+
+def _parse_model(raw: Mapping[str, object], grid: GridConfig) -> ModelConfig:
+    """Validate a ``[model]`` table (given directly or produced by the material front end)."""
+    ndim = len(grid.n)
+    t = _Table("model", raw, _field_names(ModelConfig))
+    coulomb = t.optional("coulomb", lambda k, v: _choice(k, v, COULOMB_KINDS), "none")
+    model = ModelConfig(
+        Delta=t.required("Delta", _positive),
+        T=t.required("T", _positive),
+        vF=t.required("vF", _positive),
+        d=t.required("d", lambda k, v: _integer(k, v, low=1, high=3)),
+        tau=t.required("tau", _positive),
+        tauE=t.optional("tauE", _tau_e, math.inf),
+        ns_over_n=t.optional(
+            "ns_over_n", lambda k, v: _fraction_or_kind(k, v, ("clean", "dirty")), "clean"
+        ),
+        I=t.optional("I", _positive),
+        D=t.optional("D", _nonnegative),
+        c2=t.optional("c2", _nonnegative),
+        vT=t.optional("vT", lambda k, v: _axis_list(k, v, ndim)),
+        grad_T=t.optional("grad_T", lambda k, v: _axis_list(k, v, ndim), (0.0,) * ndim),
+        coulomb=coulomb,
+        ks=(
+            t.required(
+                "ks", _positive, hint=f'coulomb = "{coulomb}" needs the screening wavenumber ks > 0'
+            )
+            if coulomb != "none"
+            else None
+        ),
+    )
+    if coulomb == "none":
+        t.forbid("ks", 'ks is only used with coulomb = "bulk" or "film"')
+        if model.D == 0:
+            _fail(
+                "model.coulomb",
+                'coulomb = "none" with D = 0: the neutral model with D = 0 has no dynamics '
+                "(Eq. 7 with 1/V_q = 0 has no collective mode); "
+                'choose coulomb = "bulk" or "film"',
+            )
+    if coulomb == "film" and ndim == 3:
+        _fail(
+            "model.coulomb",
+            'coulomb = "film" is the 2D kernel |q|/ks; it needs a 1D or 2D grid, got a 3D grid',
+        )
+    return model
+
+
+def _parse_time(raw: Mapping[str, object]) -> TimeConfig:
+    t = _Table("time", raw, _field_names(TimeConfig))
+    return TimeConfig(
+        dt=t.required("dt", _positive),
+        n_frames=t.required("n_frames", lambda k, v: _integer(k, v, low=1)),
+        integrator=t.optional("integrator", lambda k, v: _choice(k, v, INTEGRATORS), "exact"),
+    )
+
+
+def _mode_index(grid: GridConfig) -> Callable[[str, object], tuple[int, ...]]:
+    def check(key: str, value: object) -> tuple[int, ...]:
+        k = _axis_list(key, value, len(grid.n), _integer)
+        for i, (ki, ni) in enumerate(zip(k, grid.n)):
+            if abs(ki) > ni // 2:
+                _fail(
+                    key,
+                    f"element {i}: |k| = {abs(ki)} exceeds n/2 = {ni // 2} (grid.n[{i}] = {ni})",
+                )
+        return k
+
+    return check
+
+
+def _parse_initial(
+    raw: Mapping[str, object], grid: GridConfig, model: ModelConfig
+) -> InitialConfig:
+    t = _Table("initial", raw, _field_names(InitialConfig))
+    kind = t.optional("kind", lambda k, v: _choice(k, v, INITIAL_KINDS), "noise")
+    n_branches = 2 if model.coulomb == "none" else 3
+    if kind != "mode":
+        for k in ("k", "branch"):
+            t.forbid(k, f'"{k}" is only used with kind = "mode", got kind = "{kind}"')
+    if kind != "gaussian":
+        for k in ("width", "center", "field"):
+            t.forbid(k, f'"{k}" is only used with kind = "gaussian", got kind = "{kind}"')
+    is_mode, is_gauss = kind == "mode", kind == "gaussian"
+    return InitialConfig(
+        kind=kind,
+        amplitude=t.optional("amplitude", _real, 1e-3),
+        seed=t.optional("seed", lambda k, v: _integer(k, v, low=0), 0),
+        k=(
+            t.required("k", _mode_index(grid), hint='kind = "mode" needs integer k, one per axis')
+            if is_mode
+            else None
+        ),
+        branch=t.optional("branch", lambda k, v: _integer(k, v, low=0, high=n_branches - 1)),
+        width=(
+            t.required("width", _positive, hint='kind = "gaussian" needs width > 0')
+            if is_gauss
+            else None
+        ),
+        center=(
+            t.optional(
+                "center",
+                lambda k, v: _axis_list(k, v, len(grid.n)),
+                tuple(x / 2 for x in grid.L),
+            )
+            if is_gauss
+            else None
+        ),
+        field=t.optional("field", lambda k, v: _choice(k, v, FIELDS), "theta"),
+    )
+
+
+def _nonempty_string(key: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        _fail(key, f"expected a non-empty string, got {_describe(value)}")
+    return value
+
+
+def _field_list(key: str, value: object) -> tuple[str, ...]:
+    names = _list(key, value, lambda k, v: _choice(k, v, FIELDS))
+    dup = sorted({x for x in names if names.count(x) > 1})
+    if dup:
+        _fail(key, f"duplicate field names {dup}; each of {', '.join(FIELDS)} may appear once")
+    return names
+
+
+def _parse_output(raw: Mapping[str, object]) -> OutputConfig:
+    t = _Table("output", raw, _field_names(OutputConfig))
+    return OutputConfig(
+        path=t.optional("path", _nonempty_string, "out.nc"),
+        fields=t.optional("fields", _field_list, FIELDS),
+    )
+
+
+def _preset_name(key: str, value: object) -> str:
+    from .material import PRESETS  # lazy: material imports this module
+
+    if not isinstance(value, str) or value not in PRESETS:
+        names = ", ".join(sorted(PRESETS))
+        _fail(key, f"unknown preset {_describe(value)}; available presets: {names}")
+    return value
+
+
+def _material_rules(ndim: int) -> dict[str, Callable[[str, object], object]]:
+    """Validator of every ``[material]`` key (SI values), for an ``ndim``-dimensional grid."""
+    return {
+        "preset": _preset_name,
+        "Tc": _positive,
+        "T_over_Tc": lambda k, v: _real(k, v, low=0.0, low_open=True, high=1.0, high_open=True),
+        "vF": _positive,
+        "tau": _positive,
+        "tauE": _tau_e,
+        "grad_T": lambda k, v: _axis_list(k, v, ndim),
+        "eps_r": _positive,
+        "N0": _positive,
+        "n": _positive,
+        "thickness": _positive,
+        "coulomb": lambda k, v: _choice(k, v, COULOMB_KINDS),
+        "d": lambda k, v: _integer(k, v, low=1, high=3),
+        "ns_over_n": lambda k, v: _fraction_or_kind(k, v, ("clean", "dirty", "auto")),
+    }
+
+
+def _validate_material_values(values: Mapping[str, object], ndim: int) -> dict[str, object]:
+    """Validate the given (non-None) ``[material]`` values; unknown keys are refused.
+
+    Used both on the TOML table and, after preset merging, inside
+    :func:`tdgl_stt.material.material_to_model`, so the rules live in one place.
+    """
+    rules = _material_rules(ndim)
+    _check_keys("material", values, tuple(rules))
+    return {k: rules[k](f"material.{k}", v) for k, v in values.items() if v is not None}
+
+
+def _parse_material(raw: Mapping[str, object], ndim: int) -> MaterialConfig:
+    return MaterialConfig(**_validate_material_values(raw, ndim))
+
+
+def _sub_table(doc: Mapping[str, object], name: str) -> Mapping[str, object] | None:
+    if name not in doc:
+        return None
+    value = doc[name]
+    if not isinstance(value, dict):
+        _fail(name, f"expected a table [{name}], got {_describe(value)}")
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# Public entry points
+# --------------------------------------------------------------------------------------------
+
+
+def parse_config(text: str, *, source: str = "<string>") -> RunConfig:
+    """Parse and validate a run configuration given as TOML text.
+
+    Parameters
+    ----------
+    text
+        The TOML document.
+    source
+        Where ``text`` came from (a file name), used in syntax-error messages.
+
+    Returns
+    -------
+    RunConfig
+        Frozen, validated configuration; ``source_text`` is ``text`` verbatim. When the
+        ``[material]`` table is used, ``material`` and ``conversion`` (SI inputs and unit
+        system, see :mod:`tdgl_stt.material`) are set and ``model`` holds the converted values.
+
+    Raises
+    ------
+    ConfigError
+        On a TOML syntax error (key ``"<file>"``) or any invalid, missing or unknown key
+        (key = its dotted path, e.g. ``"model.tau"``).
+    """
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        _fail("<file>", f"{source}: invalid TOML: {exc}")
+    for name in doc:
+        if name not in TABLES:
+            _fail(name, f"unknown table [{name}]; allowed tables: {', '.join(TABLES)}")
+    tables = {name: _sub_table(doc, name) for name in TABLES}
+    if tables["model"] is not None and tables["material"] is not None:
+        _fail(
+            "material",
+            "give either [model] (natural units) or [material] (SI front end), not both",
+        )
+    if tables["model"] is None and tables["material"] is None:
+        _fail("model", "missing table: give [model] (natural units) or [material] (SI front end)")
+    for name in ("grid", "time"):
+        if tables[name] is None:
+            _fail(name, f"missing required table [{name}]")
+
+    grid = _parse_grid(tables["grid"])
+    material = conversion = None
+    if tables["material"] is not None:
+        from .material import material_to_model  # lazy: material imports this module
+
+        material = _parse_material(tables["material"], len(grid.n))
+        model_dict, conversion = material_to_model(material, ndim=len(grid.n))
+        model = _parse_model(model_dict, grid)
+    else:
+        model = _parse_model(tables["model"], grid)
+    return RunConfig(
+        model=model,
+        grid=grid,
+        time=_parse_time(tables["time"]),
+        initial=_parse_initial(tables["initial"] or {}, grid, model),
+        output=_parse_output(tables["output"] or {}),
+        material=material,
+        conversion=conversion,
+        source_text=text,
+    )
+
+
+def load_config(path: str | os.PathLike[str]) -> RunConfig:
+    """Read a TOML run file (UTF-8) and validate it with :func:`parse_config`.
+
+    Raises
+    ------
+    ConfigError
+        If the file cannot be read (key ``"<file>"``) or its contents are invalid.
+    """
+    try:
+        with open(path, "rb") as fh:
+            text = fh.read().decode("utf-8")
+    except OSError as exc:
+        _fail("<file>", f"cannot read {os.fspath(path)!r}: {exc.strerror or exc}")
+    except UnicodeDecodeError as exc:
+        _fail("<file>", f"{os.fspath(path)!r} is not UTF-8 text: {exc}")
+    return parse_config(text, source=os.fspath(path))

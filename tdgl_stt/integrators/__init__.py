@@ -1,0 +1,1 @@
+"""Time integrators. ``exact``: the per-mode exact propagator for uniform coefficients."""
