@@ -21,6 +21,7 @@ import math
 import numbers
 import os
 import tempfile
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -61,6 +62,7 @@ _FIELD_LONG_NAMES: Mapping[str, str] = {
 _AXIS_CF: Mapping[str, str] = {"x": "X", "y": "Y", "z": "Z"}
 _MAX_CHUNK_BYTES = 2**30  # HDF5 limits a chunk to 4 GiB; stay well below.
 _MAX_MESSAGE_CHARS = 300
+_MAX_DAMAGED_FRAMES = 1024  # open_run gives up beyond this many unreadable tail frames
 
 
 # --------------------------------------------------------------------------- helpers
@@ -78,36 +80,19 @@ def _exc_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
-def _is_write_locked(path: Path) -> bool:
-    """True if another process holds an exclusive ``flock`` on ``path``.
+def _lock_conflict(path: Path, exclusive: bool) -> bool:
+    """True if another open file description holds a conflicting ``flock`` on ``path``.
 
     HDF5 (>= 1.10) takes an exclusive lock on a file opened for writing and a shared lock on a
-    file opened for reading, and reports a conflict only as a generic "HDF error". This probe
-    turns that into a useful message. It is a diagnosis only, never a guarantee.
+    file opened for reading, and reports a conflict only as a generic "HDF error". Probing with
+    ``exclusive=False`` detects a writer, ``exclusive=True`` any other user. Diagnosis only.
     """
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
         return False
     try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except OSError:
-        return True
-    else:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return False
-    finally:
-        os.close(fd)
-
-
-def _is_locked_by_reader(path: Path) -> bool:
-    """True if another process holds any ``flock`` on ``path`` (e.g. a reader)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
     except OSError:
         return True
     else:
@@ -342,7 +327,7 @@ class RunWriter:
 
     def _create_error(self, exc: BaseException) -> str:
         """One-line message for a failed ``netCDF4.Dataset(mode="w")``."""
-        if self._path.exists() and _is_locked_by_reader(self._path):
+        if self._path.exists() and _lock_conflict(self._path, exclusive=True):
             return (f"cannot write output file {self._path}: it is open in another process "
                     "(HDF5 file lock); close it there first")
         return f"cannot write output file {self._path}: {_exc_text(exc)}"
@@ -597,8 +582,11 @@ def open_run(path: str | os.PathLike, *, chunks: Mapping | None = None) -> xr.Da
 
     Files whose ``status`` is ``"running"`` or ``"interrupted"`` are opened too: they hold the
     frames committed so far. Trailing frames whose time stamp is NaN (a write that was cut off)
-    are dropped, and their number is recorded in ``ds.attrs["frames_dropped"]``. The number of
-    frames is ``ds.sizes["t"]``.
+    are dropped, and their number is recorded in ``ds.attrs["frames_dropped"]``. Trailing
+    frames whose data cannot be read, or in which a field is NaN everywhere (chunk index damaged
+    by a crash inside HDF5; not applied when ``status == "diverged"``), are dropped with a
+    :class:`RuntimeWarning`, their number recorded in ``ds.attrs["frames_damaged"]``.
+    The number of frames is ``ds.sizes["t"]``.
 
     Parameters
     ----------
@@ -619,7 +607,7 @@ def open_run(path: str | os.PathLike, *, chunks: Mapping | None = None) -> xr.Da
     try:
         _check_is_run(ds, target)
         ds = _drop_uncommitted(ds, target)
-        _probe_last_frame(ds, target)
+        ds = _drop_damaged_tail(ds, target)
     except BaseException:
         ds.close()
         raise
@@ -643,7 +631,7 @@ def _open_dataset(path: Path, chunks: Mapping | None) -> xr.Dataset:
     try:
         return xr.open_dataset(path, engine="netcdf4", chunks=chunks, decode_timedelta=False)
     except Exception as exc:  # noqa: BLE001 - netCDF4/HDF5 raise OSError, RuntimeError, ...
-        if _is_write_locked(path):
+        if _lock_conflict(path, exclusive=False):
             raise InputFileError(
                 f"{path}: is being written by another process (HDF5 file lock); wait for the "
                 "run to finish, or set HDF5_USE_FILE_LOCKING=FALSE to read it at your own risk"
@@ -678,16 +666,44 @@ def _drop_uncommitted(ds: xr.Dataset, path: Path) -> xr.Dataset:
     return trimmed
 
 
-def _probe_last_frame(ds: xr.Dataset, path: Path) -> None:
-    """Read one value of the last frame of every field, so that damage shows up here."""
-    if ds.sizes[TIME_DIM] == 0:
-        return
+def _frame_intact(ds: xr.Dataset, index: int, nan_is_damage: bool) -> bool:
+    """True if frame ``index`` of every field can be read and, if ``nan_is_damage``, no field
+    is NaN everywhere (a chunk missing from a damaged index reads as the NaN fill value)."""
     for name in FIELD_NAMES:
         if name not in ds.data_vars or ds[name].dims[:1] != (TIME_DIM,):
             continue
-        corner = {dim: (-1 if dim == TIME_DIM else 0) for dim in ds[name].dims}
         try:
-            ds[name].isel(corner).values
-        except Exception as exc:  # noqa: BLE001
-            raise InputFileError(f"{path}: the last frame of {name!r} cannot be read "
-                                 f"(corrupted file): {_exc_text(exc)}") from None
+            values = ds[name].isel({TIME_DIM: index}).values
+        except Exception:  # noqa: BLE001 - HDF5 reports damage as RuntimeError/OSError
+            return False
+        if nan_is_damage and np.isnan(values).all():
+            return False
+    return True
+
+
+def _drop_damaged_tail(ds: xr.Dataset, path: Path) -> xr.Dataset:
+    """Drop trailing committed frames that cannot be read or are entirely NaN, with a warning.
+
+    A kill inside HDF5's metadata flush can damage the chunk index of the last few frames
+    (docs/output-format.md): reading them fails, or a field reads as the NaN fill value. The
+    earlier frames stay readable and are worth keeping. In a file whose status is
+    ``"diverged"`` an all-NaN frame is taken as data, not damage.
+    """
+    nan_is_damage = ds.attrs.get("status") != "diverged"
+    n_frames = ds.sizes[TIME_DIM]
+    last = n_frames - 1
+    while (last >= 0 and n_frames - 1 - last < _MAX_DAMAGED_FRAMES
+           and not _frame_intact(ds, last, nan_is_damage)):
+        last -= 1
+    n_damaged = n_frames - 1 - last
+    if n_damaged == 0:
+        return ds
+    if last < 0 or n_damaged >= _MAX_DAMAGED_FRAMES:
+        raise InputFileError(f"{path}: the last {n_damaged} frames cannot be read or are "
+                             "entirely NaN (corrupted file)")
+    warnings.warn(f"{path}: the last {n_damaged} frame(s) cannot be read or are entirely NaN "
+                  f"(damaged by a crash during a write?); opened the first {last + 1} frames",
+                  RuntimeWarning, stacklevel=3)
+    trimmed = ds.isel({TIME_DIM: slice(0, last + 1)})
+    trimmed.attrs["frames_damaged"] = n_damaged
+    return trimmed
