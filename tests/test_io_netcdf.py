@@ -1,4 +1,4 @@
-"""Tests of the NetCDF contract (tdgl_stt.io_netcdf): layout, round trip, crash consistency, errors."""
+"""Tests of the NetCDF contract (tdgl_stt.io_netcdf): layout, round trip, crash safety, errors."""
 
 from __future__ import annotations
 
@@ -177,6 +177,53 @@ def test_open_run_drops_uncommitted_trailing_frame(tmp_path: Path) -> None:
         assert np.all(np.isfinite(ds["t"].values))
 
 
+def _damage_last_chunk_index_leaf(path: Path) -> None:
+    """Overwrite the signature of the right-most leaf of every multi-leaf chunk B-tree (HDF5
+    v1 B-tree: "TREE", type 1 = chunks, level 0, left sibling defined, right sibling undefined):
+    the frames indexed there become unreadable, as after a kill inside HDF5's metadata flush."""
+    data = bytearray(path.read_bytes())
+    undefined = b"\xff" * 8
+    pos, hits = data.find(b"TREE"), 0
+    while pos >= 0:
+        leaf = data[pos + 4] == 1 and data[pos + 5] == 0
+        if leaf and data[pos + 8:pos + 16] != undefined and data[pos + 16:pos + 24] == undefined:
+            data[pos:pos + 4] = b"XXXX"
+            hits += 1
+        pos = data.find(b"TREE", pos + 4)
+    assert hits == 3, "layout of the HDF5 chunk index changed; update this test"
+    path.write_bytes(bytes(data))
+
+
+def test_open_run_drops_damaged_tail_with_warning(tmp_path: Path) -> None:
+    path = tmp_path / "run.nc"
+    _write(path, (8,), n_frames=100).close()  # > 64 chunks: the chunk B-trees have two leaves
+    _damage_last_chunk_index_leaf(path)
+    with pytest.warns(RuntimeWarning, match="cannot be read"):
+        ds = open_run(path)
+    with ds:
+        n = ds.sizes["t"]
+        assert 0 < n < 100 and ds.attrs["frames_damaged"] == 100 - n
+        for k, f in enumerate(("theta", "Phi", "mu")):
+            for i in range(n):
+                assert ds[f].values[i].tobytes() == _frame((8,), i, k).tobytes()
+
+
+def test_open_run_drops_all_nan_tail_unless_diverged(tmp_path: Path) -> None:
+    path = tmp_path / "run.nc"
+    writer = _write(path, (8,), n_frames=2)
+    writer.write_frame(5.0, {f: np.full(8, np.nan) for f in ("theta", "Phi", "mu")})
+    writer.close()
+    with pytest.warns(RuntimeWarning, match="entirely NaN"):
+        with open_run(path) as ds:
+            assert ds.sizes["t"] == 2 and ds.attrs["frames_damaged"] == 1
+    writer = _write(path, (8,), n_frames=2)
+    writer.write_frame(5.0, {f: np.full(8, np.nan) for f in ("theta", "Phi", "mu")})
+    writer.set_status("diverged", "NaN at t = 5")
+    writer.close()
+    with open_run(path) as ds:
+        assert ds.sizes["t"] == 3 and "frames_damaged" not in ds.attrs
+
+
 # ----------------------------------------------------------------------------- validation
 
 
@@ -234,13 +281,14 @@ _CHILD = textwrap.dedent(
     import numpy as np
     from tdgl_stt.io_netcdf import RunWriter
     path, n = sys.argv[1], int(sys.argv[2])
+    FIELDS = ("theta", "Phi", "mu")
     x = np.arange(n, dtype=float)
     base = np.arange(n * n, dtype=float).reshape(n, n) * np.pi
     w = RunWriter(path, axes=("x", "y"), coords={"x": x, "y": x}, lengths=(n, n),
                   fields=("theta", "Phi", "mu"), attrs={"kind": "sigkill test"})
     i = 0
     while True:
-        w.write_frame(0.5 * i, {f: base + 1000.0 * i + k for k, f in enumerate(("theta", "Phi", "mu"))})
+        w.write_frame(0.5 * i, {f: base + 1000.0 * i + k for k, f in enumerate(FIELDS)})
         print(w.n_written, flush=True)
         i += 1
         time.sleep(0.01)
@@ -253,7 +301,8 @@ def _expected_child_frame(n: int, i: int, k: int) -> np.ndarray:
 
 
 def _start_child(path: Path, n: int) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    pythonpath = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": pythonpath}
     return subprocess.Popen([sys.executable, "-c", _CHILD, str(path), str(n)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
