@@ -1,4 +1,4 @@
-"""The ``tdgl-stt`` command line: ``run`` and ``modes``.
+"""The ``tdgl-stt`` command line: ``run``, ``modes``, ``analyze`` and ``compare``.
 
 Errors the user can fix (bad config, unwritable output) print one line and exit with status 2;
 an interrupted run exits with 130 after marking its file "interrupted"; a diverged run exits 3.
@@ -65,6 +65,101 @@ def _cmd_modes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _selection(ds, args):
+    import numpy as np
+
+    from .analysis.spectra import all_wavevectors, cut, grid_of, nearest_wavevectors
+
+    axes, n, _ = grid_of(ds)
+    try:
+        if args.q:
+            return nearest_wavevectors(ds, _parse_q(args.q, len(n)))
+        if len(n) == 1:
+            return all_wavevectors(ds)
+        d = tuple(int(v) for v in args.direction.split(",")) if args.direction else (1,) + (0,) * (len(n) - 1)
+        return cut(ds, d)
+    except ValueError as exc:
+        raise TdglSttError(str(exc)) from None
+
+
+def _open(path: str):
+    from .io_netcdf import open_run
+
+    return open_run(path)
+
+
+def _fmt(v: float) -> str:
+    return f"{v:13.6g}"
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    import csv
+    import math
+
+    from .analysis.compare import analyze_modes, coefficients_from_attrs, report_dict
+
+    ds = _open(args.run)
+    sel = _selection(ds, args)
+    try:
+        rows = analyze_modes(ds, sel, field=args.field)
+    except ValueError as exc:
+        raise TdglSttError(str(exc)) from None
+    ou = f"rad/({ds['t'].attrs.get('units', '1')})"
+    print(f"# modes of {args.run} ({args.field}); w in {ou}; gamma = -Im w, FWHM = 2 gamma; rel dev = (sim - exact)/|exact| per part")
+    print("".join(f"{h:>13}" for h in ("|q|", "Re w", "+-", "Im w", "+-", "exact Re", "exact Im", "rel dev Re", "rel dev Im")) + "  resolved")
+    for r in rows:
+        vals = (math.hypot(*r.q), r.omega_re, r.omega_re_err, r.omega_im, r.omega_im_err, r.exact_re, r.exact_im, r.rel_dev_re, r.rel_dev_im)
+        print("".join(_fmt(v) for v in vals) + f"  {'yes' if r.resolved else 'no (decays within a frame)'}")
+    res = [r for r in rows if r.resolved]
+    if res:
+        worst = max(max(abs(r.rel_dev_re), abs(r.rel_dev_im)) for r in res)
+        print(f"# {len(res)} resolved modes at {len(sel.k)} wavevectors; largest relative deviation from the exact roots {worst:.3g}")
+    doc = report_dict(rows, [])
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(doc, fh, indent=1)
+    if args.csv:
+        with open(args.csv, "w", newline="") as fh:
+            fields = list(doc["modes"][0].keys()) if doc["modes"] else ["q"]
+            w = csv.DictWriter(fh, fieldnames=fields)
+            w.writeheader()
+            for m in doc["modes"]:
+                w.writerow({k: (";".join(map(str, v)) if isinstance(v, list) else v) for k, v in m.items()})
+    if args.plot:
+        from .analysis.plots import dispersion_figure
+        from .analysis.spectra import fourier_amplitudes, spectrum
+
+        S = spectrum(fourier_amplitudes(ds, args.field, sel))
+        dispersion_figure(S, rows, coefficients_from_attrs(ds.attrs), args.plot, title=f"{args.run}: {args.field}")
+        print(f"# figure: {args.plot}")
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .analysis.compare import analyze_modes, coefficients_from_attrs, compare_closed_forms, report_dict
+
+    ds = _open(args.run)
+    sel = _selection(ds, args)
+    c = coefficients_from_attrs(ds.attrs)
+    try:
+        modes = analyze_modes(ds, sel, field=args.field) if not args.no_simulation else []
+    except ValueError as exc:
+        raise TdglSttError(str(exc)) from None
+    closed = compare_closed_forms(c, sel.q, modes)
+    print("# closed forms of the paper against the exact roots (and the simulation), deviations as they are")
+    print(f"{'form':>10}{'|q|':>12}{'br':>3}{'Re w':>13}{'Im w':>13}{'exact Re':>13}{'exact Im':>13}{'dev Re':>11}{'dev Im':>11}  regime")
+    import math
+
+    for r in closed:
+        print(f"{r.name:>10}{math.hypot(*r.q):12.5g}{r.branch:3d}{r.omega_re:13.5g}{r.omega_im:13.5g}{r.exact_re:13.5g}"
+              f"{r.exact_im:13.5g}{r.rel_dev_re:11.3g}{r.rel_dev_im:11.3g}  "
+              + ("in" if r.in_regime else "out: " + "; ".join(r.failing_conditions)))
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(report_dict(modes, closed), fh, indent=1)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tdgl-stt",
@@ -85,6 +180,22 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--all", action="store_true", help="print every grid wavevector")
     m.add_argument("--max-rows", type=int, default=64, help="rows of the table (default 64)")
     m.set_defaults(func=_cmd_modes)
+    for name, func, helptext in (
+        ("analyze", _cmd_analyze, "extract mode frequencies and linewidths from a run and match them to the exact roots"),
+        ("compare", _cmd_compare, "tabulate the paper's closed forms against the exact roots and the simulation"),
+    ):
+        a = sub.add_parser(name, help=helptext)
+        a.add_argument("run", help="a tdgl-stt NetCDF output")
+        a.add_argument("--q", nargs="+", help="wavevectors (nearest grid ones are used); default: all (1D) or a cut (2D)")
+        a.add_argument("--direction", help="2D/3D: integer lattice direction of the cut, e.g. 1,0 (default: x)")
+        a.add_argument("--field", default="theta", choices=("theta", "Phi", "mu"), help="field to analyse (default theta)")
+        a.add_argument("--json", help="write the public JSON report here")
+        if name == "analyze":
+            a.add_argument("--csv", help="write the modes as CSV here")
+            a.add_argument("--plot", help="write the dispersion figure (PNG) here")
+        else:
+            a.add_argument("--no-simulation", action="store_true", help="closed forms against exact roots only")
+        a.set_defaults(func=func)
     return p
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 import fcntl
+import importlib.util
 import math
 import numbers
 import os
@@ -329,8 +330,8 @@ class RunWriter:
     def _create_error(self, exc: BaseException) -> str:
         """One-line message for a failed ``netCDF4.Dataset(mode="w")``."""
         if self._path.exists() and _lock_conflict(self._path, exclusive=True):
-            return (f"cannot write output file {self._path}: it is open in another process "
-                    "(HDF5 file lock); close it there first")
+            return (f"cannot write output file {self._path}: it is open elsewhere (an HDF5 "
+                    "file lock held by this or another process); close it there first")
         return f"cannot write output file {self._path}: {_exc_text(exc)}"
 
     def _define_global_attrs(self, ds: netCDF4.Dataset, user_attrs: Mapping[str, Any]) -> None:
@@ -604,8 +605,12 @@ def open_run(path: str | os.PathLike, *, chunks: Mapping | None = None) -> xr.Da
     tdgl_stt.errors.InputFileError
         One-line message: the file is missing, empty, not NetCDF, truncated or corrupted,
         locked by a writer, or not a tdgl-stt run.
+    ImportError
+        ``chunks`` was given but dask is not installed.
     """
     target = Path(path)
+    if chunks is not None and importlib.util.find_spec("dask") is None:
+        raise ImportError("open_run(..., chunks=...) needs dask; install dask or pass chunks=None")
     _check_input_file(target)
     ds = _open_dataset(target, chunks)
     try:

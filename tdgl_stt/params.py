@@ -54,6 +54,8 @@ class Coefficients:
         Dimensionality of the sample (enters ``c^2`` and ``D``), not of the grid.
     vF, tau : float
         Fermi velocity and elastic scattering time, kept for reference.
+    grad_T : tuple of float
+        The temperature gradient of the config (Eqs. 20-22 are written in it, not in v_T).
     """
 
     Delta: float
@@ -69,6 +71,7 @@ class Coefficients:
     d: int
     vF: float
     tau: float
+    grad_T: tuple[float, ...] = ()
 
     @property
     def g(self) -> float:
@@ -145,4 +148,5 @@ def coefficients_from_model(model: ModelConfig) -> Coefficients:
         d=model.d,
         vF=model.vF,
         tau=model.tau,
+        grad_T=tuple(float(v) for v in model.grad_T),
     )

@@ -450,3 +450,17 @@ def test_input_errors(tmp_path: Path) -> None:
         assert str(path) in str(info.value) and "\n" not in str(info.value)
     with open_run(good) as ds:
         assert ds.sizes["t"] == 4
+
+
+def test_open_run_chunks(tmp_path: Path) -> None:
+    path = tmp_path / "run.nc"
+    _write(path, (8, 6), n_frames=3).close()
+    try:
+        import dask  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match="dask"):
+            open_run(path, chunks={"t": 1})
+        return
+    with open_run(path, chunks={"t": 1}) as ds:
+        assert ds["theta"].chunks is not None
+        assert ds["theta"].values[2].tobytes() == _frame((8, 6), 2, 0).tobytes()

@@ -1,0 +1,102 @@
+"""Figures: S(q, w) with extracted modes, exact roots and closed forms; linewidth versus q.
+
+matplotlib is an optional dependency (``pip install tdgl-stt[plot]``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from ..errors import TdglSttError
+from ..params import Coefficients
+from .closed_forms import evaluate_closed_forms
+from .compare import ModeRow, exact_at
+
+_STYLES = {"cg": ("tab:orange", "--"), "eq20": ("tab:red", "--"), "eq21": ("tab:purple", "--"),
+           "eq22": ("tab:brown", "--"), "eq23": ("tab:pink", "--"), "eq7": ("tab:olive", "--"),
+           "plasmon2d": ("tab:cyan", "--")}
+
+
+def _pyplot():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:  # pragma: no cover
+        raise TdglSttError("plots need matplotlib: pip install 'tdgl-stt[plot]'") from None
+    return plt
+
+
+def dispersion_figure(S: xr.DataArray, rows: list[ModeRow], c: Coefficients, path: str | Path,
+                      *, direction: np.ndarray | None = None, title: str = "") -> Path:
+    """Two panels along one direction of q: S(|q|, w) in log colour with the modes, and gamma(q).
+
+    Extracted modes are points with error bars; exact roots (eigenvalues of A(q)) solid lines;
+    the paper's closed forms dashed, drawn only where finite.
+    """
+    plt = _pyplot()
+    qcols = [k for k in S.coords if str(k).startswith("q_")]
+    Q = np.column_stack([np.asarray(S[k].values, dtype=float) for k in qcols])
+    direction = np.asarray(direction if direction is not None else np.eye(Q.shape[1])[0], dtype=float)
+    direction = direction / np.linalg.norm(direction)
+    qpar = Q @ direction
+    order = np.argsort(qpar)
+    qpar = qpar[order]
+    Sv = np.asarray(S.values)[order]
+    omega = np.asarray(S["omega"].values)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.8), constrained_layout=True)
+    floor = np.nanmax(Sv) * 1e-12
+    im = ax1.pcolormesh(qpar, omega, np.log10(np.maximum(Sv.T, floor)), shading="nearest", cmap="viridis")
+    fig.colorbar(im, ax=ax1, label="log10 S(q, w)")
+    fine = np.linspace(qpar.min(), qpar.max(), 400)
+    qf = fine[:, None] * direction[None, :]
+    ex = exact_at(c, qf)
+    for j in range(2):  # the collective modes; the dielectric root is far off both panels
+        lab = "exact roots (det M = 0)" if j == 0 else None
+        ax1.plot(fine, ex[:, j].real, "w-", lw=0.8, alpha=0.9, label=lab)
+        ax2.plot(fine, -ex[:, j].imag, "k-", lw=0.8, label=lab)
+    seen = set()
+    for name, (col, ls) in _STYLES.items():
+        vals = [evaluate_closed_forms(c, q, (name,)) for q in qf]
+        applicable = any(all(cond.ratio <= 1 for cond in v.conditions) for vv in vals for v in vv)
+        if not applicable:  # not even order-of-magnitude applicable anywhere in range
+            continue
+        nb = max((len(v) for v in vals), default=0)
+        for b in range(nb):
+            w = np.array([v[b].omega if b < len(v) else np.nan for v in vals], dtype=complex)
+            if not np.any(np.isfinite(w)):
+                continue
+            lab = name if name not in seen else None
+            seen.add(name)
+            ax1.plot(fine, w.real, color=col, ls=ls, lw=1.0, label=lab)
+            ax2.plot(fine, -w.imag, color=col, ls=ls, lw=1.0, label=lab)
+    res = [r for r in rows if r.resolved]
+    if res:
+        qr = np.array([np.dot(r.q, direction) for r in res])
+        ax1.errorbar(qr, [r.omega_re for r in res], yerr=[r.omega_re_err for r in res], fmt="o", ms=2.5,
+                     color="tab:red", mfc="none", label="extracted (simulation)")
+        ax2.errorbar(qr, [r.gamma for r in res], yerr=[r.omega_im_err for r in res], fmt="o", ms=2.5,
+                     color="tab:red", mfc="none", label="extracted (simulation)")
+    qu = S[qcols[0]].attrs.get("units", "")
+    ou = S["omega"].attrs.get("units", "")
+    band = 1.3 * np.nanmax(np.abs(ex[:, :2].real)) if np.any(np.isfinite(ex[:, :2])) else omega.max()
+    band = min(max(band, 8 * (omega[1] - omega[0])), omega.max())
+    ax1.set(xlabel=f"q along {np.round(direction, 3).tolist()} [{qu}]", ylabel=f"Re w [{ou}]",
+            ylim=(-band, band), title=title or "S(q, w), modes and exact roots")
+    ax2.set(xlabel=f"q [{qu}]", ylabel=f"damping gamma = -Im w [{ou}]  (FWHM = 2 gamma)", yscale="log",
+            title="linewidth")
+    gam = [r.gamma for r in res if r.gamma > 0]
+    if gam:
+        ax2.set_ylim(min(gam) / 5, max(gam) * 5)
+    ax1.text(0.99, 0.01, "dashed: the paper's closed forms where at least order-of-magnitude applicable",
+             transform=ax1.transAxes, ha="right", va="bottom", fontsize=7, color="w")
+    ax1.legend(fontsize=7, loc="upper left")
+    ax2.legend(fontsize=7, loc="best")
+    path = Path(path)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path
