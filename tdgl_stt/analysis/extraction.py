@@ -23,12 +23,14 @@ Estimator (one pass per series; :func:`extract_modes_batch` vectorises it over s
    FFT in ``O(N log N)``: the Hankel matrix is never formed, and no ``O(N^3)`` SVD is needed.
 2. *Order.* With ``lambda_1 >= lambda_2 >= ...`` the squared singular values and
    ``F = ||H||_F^2 = sum_n w_n |y_n|^2`` (``w_n`` = number of entries of H equal to ``y_n``),
-   the noise floor after removing ``M`` components is
+   the mean of the eigenvalues below ``lambda_M`` is
    ``f_M = (F - sum_{i<=M} lambda_i) / (L + 1 - M)`` (``= (N - L) sigma^2`` for white noise).
-   Component ``M + 1`` is accepted while ``lambda_{M+1} > kappa f_M``, where ``kappa`` is the
-   99.9 % quantile of ``lambda_1 / f_0`` for white noise through this same pipeline (calibrated
-   by simulation, :func:`detection_threshold`). Pure noise gives order 0 in about 99.9 % of
-   series.
+   Component ``M + 1`` is accepted while ``lambda_{M+1} > kappa f_{M+1}``, where ``kappa`` is
+   the 99.99 % quantile of ``lambda_1 / f_1`` for white noise through this same pipeline
+   (calibrated by simulation, :func:`detection_threshold`): pure noise gives order 0 in about
+   99.99 % of series. The price is sensitivity: a mode is found reliably when its share of
+   ``lambda_1``, about ``(L + 1) x`` (per-sample SNR) x (mean ``|e^{-i w t}|^2`` over the
+   record), exceeds ``kappa + 3 sqrt(2 x that share)``, e.g. -5 dB per sample for N = 512.
 3. *Poles* by the shift invariance of the column space (the SVD matrix pencil of Hua & Sarkar
    1990, IEEE Trans. ASSP 38, 814, in its ESPRIT form): with ``U_s`` the first M left singular
    vectors, ``U_up = U_s[:-1]``, ``U_dn = U_s[1:]``, the ``z_j`` are the eigenvalues of
@@ -69,8 +71,9 @@ _CHUNK = 64
 #: Levenberg-Marquardt iteration cap and tolerances.
 _LM_MAX_ITER = 60
 _LM_RTOL = 1e-13
-#: Relative size of a squared singular value below which it is numerical round-off.
-_NUMERICAL_FLOOR = 1e-26
+#: Relative round-off of ``||H||_F^2 - sum_i lambda_i`` (FFT products, 64 eps): squared singular
+#: values below ~``kappa _ROUNDOFF ||H||_F^2 / rows`` are not resolved in noise-free data.
+_ROUNDOFF = 64 * np.finfo(float).eps
 
 
 @dataclass(frozen=True)
@@ -138,28 +141,35 @@ class Extraction:
 
 
 def _pencil_shape(n: int, pencil: float) -> tuple[int, int]:
-    """Rows ``L + 1`` and columns ``N - L`` of the Hankel matrix, ``L = round(pencil N)``."""
-    if not 0.0 < pencil < 1.0:
-        raise ValueError(f"pencil must be in (0, 1), got {pencil}")
-    L = int(round(pencil * n))
-    L = min(max(L, 1), n - 2)
+    """Rows ``L + 1`` and columns ``N - L`` of the Hankel matrix, ``L = round(pencil N)``
+    (at least 1, and at most ``(N - 1) / 2`` so that ``rows <= cols``)."""
+    if not 0.0 < pencil <= 0.5:
+        raise ValueError(f"pencil must be in (0, 1/2], got {pencil}")
+    L = min(max(int(round(pencil * n)), 1), (n - 1) // 2)  # rows <= cols
     return L + 1, n - L
 
 
 def detection_threshold(rows: int, cols: int) -> float:
-    r"""``kappa``, the order-selection threshold on ``lambda_{M+1} / f_M``.
+    r"""``kappa``, the order-selection threshold on ``lambda_{M+1} / f_{M+1}``.
 
-    For white complex Gaussian noise, ``lambda_1 / f_0`` (``lambda_1`` the largest squared
+    For white complex Gaussian noise, ``lambda_1 / f_1`` (``lambda_1`` the largest squared
     singular value of the ``rows x cols`` noise Hankel matrix as estimated by this module's range
-    finder, ``f_0 = ||H||_F^2 / rows`` the mean one) scales with the Marchenko-Pastur edge
-    ``(1 + sqrt(rows/cols))^2`` but has a heavier tail (a Hankel matrix of noise has the
-    periodogram's spikes). ``kappa = (1 + sqrt(rows/cols))^2 (2.45 - 3.97 rows^-0.727)`` follows
-    the simulated 99.99 % quantile of that ratio for rows = 4 .. 700 and pencil 1/3 and 1/2
-    (4e4 trials per size; the 99.9 % quantile lies 10-20 % lower), so a series of pure noise is
-    given order > 0 with probability ~1e-4 to 1e-3. ``tests/test_extraction.py`` checks it.
+    finder, ``f_1 = (||H||_F^2 - lambda_1) / (rows - 1)`` the mean of the others) scales with the
+    Marchenko-Pastur edge ``(1 + sqrt(rows/cols))^2`` but has a heavier tail (a Hankel matrix of
+    noise inherits the periodogram's spikes), very heavy for tiny matrices. The fit
+
+    .. math::  \kappa = (1 + \sqrt{rows/cols})^2 \, (2.75 + 69 / (rows - 1)^{2.54})
+
+    follows the simulated 99.99 % quantile of that ratio for N = 4 .. 2048 (rows = 2 .. 1025),
+    pencil 1/3 and 1/2 (2e4-2e5 trials per size; the 99.9 % quantile is 10-40 % lower), so pure
+    noise is given order > 0 in about 1e-4 of the series (at most 1e-3 for N < 10).
+    Smaller pencils give smaller ratios (a more conservative test). ``tests/test_extraction.py``
+    checks the false-alarm rate.
     """
+    if rows < 2:
+        return float("inf")
     mp_edge = (1.0 + np.sqrt(rows / cols)) ** 2
-    return float(mp_edge * (2.45 - 3.97 * rows**-0.727))
+    return float(mp_edge * (2.75 + 69.0 / (rows - 1) ** 2.54))
 
 
 # --------------------------------------------------------------------------------------------
@@ -237,19 +247,22 @@ def _leading_subspace(y: NDArray[np.complex128], rows: int, cols: int, k: int):
 
 
 def _select_order(lam, F, rows: int, cols: int, max_order: int) -> NDArray[np.int64]:
-    """Sequential test ``lambda_{M+1} > kappa f_M`` (module docstring, step 2)."""
+    """Sequential test ``lambda_{M+1} > kappa f_{M+1}`` (module docstring, step 2).
+
+    ``f_{M+1}`` is floored at the round-off of ``F - sum lambda`` so that a noise-free signal of
+    exact order M stops at M.
+    """
     B = lam.shape[0]
-    kappa = detection_threshold(rows, cols)
     order = np.zeros(B, dtype=np.int64)
     alive = np.ones(B, dtype=bool)
     removed = np.zeros(B)
-    floor_num = _NUMERICAL_FLOOR * F
-    for M in range(max_order):
-        f = np.maximum((F - removed) / (rows - M), floor_num)
-        ok = alive & (lam[:, M] > kappa * f) & (lam[:, M] > floor_num * rows)
+    for M in range(min(max_order, rows - 1)):
+        removed = removed + lam[:, M]
+        left = rows - M - 1
+        f = np.maximum((F - removed) / left, _ROUNDOFF * F / left)
+        ok = alive & (lam[:, M] > detection_threshold(rows - M, cols) * f)
         order[ok] = M + 1
         alive = ok
-        removed = removed + lam[:, M]
         if not alive.any():
             break
     return order
@@ -447,7 +460,8 @@ def extract_modes(
     order : int, optional
         Force this number of modes (no order selection).
     pencil : float
-        Pencil parameter ``L / N`` of the Hankel matrix (Hua & Sarkar: N/3 .. N/2).
+        Pencil parameter ``L / N`` of the Hankel matrix, in (0, 1/2] (Hua & Sarkar: N/3 .. N/2;
+        the order-selection threshold is calibrated for 1/3 and 1/2).
     refine : bool
         Refine all ``(w_j, A_j)`` jointly by nonlinear least squares (else: pencil poles and
         least-squares amplitudes).
@@ -502,7 +516,7 @@ def extract_modes_batch(Y: ArrayLike, dt: float, **kw) -> list[Extraction]:
 def _extract_all(Y, dt, t0, max_order, order, pencil, refine) -> list[Extraction]:
     n = Y.shape[1]
     rows, cols = _pencil_shape(n, pencil)
-    limit = min(rows - 1, cols)
+    limit = rows - 1
     if order is not None:
         if order < 0 or order > limit:
             raise ValueError(f"order must be in [0, {limit}] for {n} samples and pencil {pencil}")
