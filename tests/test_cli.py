@@ -185,3 +185,22 @@ def test_modes_json_equals_api(tmp_path, capsys):
     assert main(["modes", str(cfg)]) == 0
     table = capsys.readouterr().out
     assert "Re w_0" in table and "roots of det M" in table
+
+
+def test_physical_instability_is_announced_and_stops_as_diverged(tmp_path, capsys):
+    """A strong torque makes one branch grow (Im w > 0 among the exact roots): the run says so at
+    the start, and when the amplitude passes 1e150 it stops as "diverged", attributing it to the
+    physical instability (not to numerics), keeping every finite frame."""
+    text = GOOD.replace("grad_T = [1.0e-3]", "grad_T = [2.0]").replace("n = [32]", "n = [16]").replace(
+        "n_frames = 20", "n_frames = 100000")
+    cfg = write(tmp_path, text)
+    out = tmp_path / "unstable.nc"
+    code = main(["run", str(cfg), "-q", "-o", str(out)])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "physical instability" in err and "grows at rate" in err
+    with xr.open_dataset(out) as ds:
+        assert ds.attrs["status"] == "diverged"
+        assert "expected from the physical instability" in ds.attrs["status_message"]
+        assert ds.attrs["max_growth_rate"] > 0
+        assert np.all(np.isfinite(ds["theta"].values))

@@ -117,6 +117,9 @@ def test_travelling_wave_sign_convention_via_numpy_fft():
     Uq = np.fft.fft(u, axis=1)
     ex = extract_modes(Uq[:, kq], dt)
     assert ex.order == 1 and ex.modes[0].omega.real > 0
+    # the trap of DESIGN section 5: numpy's *time* FFT puts this wave at negative frequency
+    f = np.fft.fftfreq(nt, dt)[np.argmax(np.abs(np.fft.fft(Uq[:, kq])))]
+    assert f < 0 and 2 * np.pi * f == pytest.approx(-w.real, abs=2 * np.pi / (nt * dt))
     assert abs(ex.modes[0].omega - w) < 1e-10
     # a complex +x wave has nothing at -q but FFT round-off (whatever is fitted to it)
     assert all(abs(m.amplitude) < 1e-12 * nx for m in extract_modes(Uq[:, -kq], dt).modes)
@@ -176,8 +179,9 @@ MC_CASES = [
     ids=[f"{c[0]}-{s}dB" for c in MC_CASES for s in c[3]],
 )
 def test_rmse_within_1p2_crb_and_errors_consistent(label, omegas, amps, snr_db):
-    """Monte-Carlo (500 trials, fixed seed): RMSE of Re w and Im w <= 1.2 x CRB for every mode,
-    and the reported standard errors agree with the Monte-Carlo RMSE within 25 %."""
+    """Monte-Carlo (500 trials, fixed seed, N = 128, dt = 1): RMSE of Re w and Im w (and of the
+    complex amplitude) <= 1.2 x CRB for every mode, and the reported standard errors agree with
+    the Monte-Carlo RMSE within 25 %. Measured: RMSE/CRB 0.94-1.07, errors/RMSE 0.95-1.07."""
     rng = np.random.default_rng(20240 + snr_db)
     dt = 1.0
     sigma = max(abs(a) for a in amps) / 10 ** (snr_db / 20)
@@ -186,8 +190,11 @@ def test_rmse_within_1p2_crb_and_errors_consistent(label, omegas, amps, snr_db):
     res = extract_modes_batch(Y, dt)
     orders = np.array([r.order for r in res])
     assert (orders == len(omegas)).all(), np.bincount(orders)
-    est = np.array([[m.omega for m in match(r, omegas)] for r in res])  # (T, M)
-    err = np.array([[m.omega_err for m in match(r, omegas)] for r in res])
+    matched = [match(r, omegas) for r in res]
+    est = np.array([[m.omega for m in ms] for ms in matched])  # (T, M)
+    err = np.array([[m.omega_err for m in ms] for ms in matched])
+    a_est = np.array([[m.amplitude for m in ms] for ms in matched])
+    a_err = np.array([[m.amplitude_err for m in ms] for ms in matched])
     crb = np.sqrt(np.diag(crb_damped_exponentials(omegas, amps, dt, N_MC, sigma)))
     for j, w in enumerate(omegas):
         rmse_re = np.sqrt(np.mean((est[:, j].real - w.real) ** 2))
@@ -199,6 +206,11 @@ def test_rmse_within_1p2_crb_and_errors_consistent(label, omegas, amps, snr_db):
         rep_im = np.sqrt(np.mean(err[:, j].imag ** 2))
         assert abs(rep_re / rmse_re - 1) <= 0.25, (j, rep_re / rmse_re)
         assert abs(rep_im / rmse_im - 1) <= 0.25, (j, rep_im / rmse_im)
+        # amplitudes (complex error sqrt(var Re + var Im)) likewise
+        rmse_a = np.sqrt(np.mean(np.abs(a_est[:, j] - amps[j]) ** 2))
+        crb_a = np.hypot(crb[4 * j + 2], crb[4 * j + 3])
+        assert rmse_a <= 1.2 * crb_a, (j, rmse_a / crb_a)
+        assert abs(np.sqrt(np.mean(a_err[:, j] ** 2)) / rmse_a - 1) <= 0.25
     sig = np.array([r.noise_sigma for r in res])
     assert np.mean(sig) == pytest.approx(sigma, rel=0.03)
 
@@ -281,6 +293,57 @@ def test_forced_order_and_no_refinement():
     assert extract_modes(y, 0.5, order=1).order == 1
     assert extract_modes(y, 0.5, max_order=1).order == 1
     assert extract_modes(y, 0.5, order=0).order == 0
+
+
+def test_refinement_reaches_the_scipy_least_squares_optimum():
+    """The batched Levenberg-Marquardt lands on the minimum found by scipy.optimize.least_squares
+    (MINPACK LM, analytic Jacobian) from the same start, to 1e-3 of a standard error."""
+    from scipy.optimize import least_squares
+
+    rng = np.random.default_rng(17)
+    omegas, amps, n, dt = [0.9 - 0.01j, 0.95 - 0.02j], [1.0, 0.6j], 160, 1.0
+    y = synth(omegas, amps, n, dt) + noise(rng, n, 0.05)
+    ex = extract_modes(y, dt)
+    tau = np.arange(n) * dt
+
+    def unpack(p):
+        return p[0::4] + 1j * p[1::4], p[2::4] + 1j * p[3::4]
+
+    def res(p):
+        w, a = unpack(p)
+        r = np.exp(-1j * np.outer(tau, w)) @ a - y
+        return np.concatenate([r.real, r.imag])
+
+    def jac(p):
+        w, a = unpack(p)
+        E = np.exp(-1j * np.outer(tau, w))
+        J = np.empty((n, p.size), complex)
+        J[:, 0::4], J[:, 1::4] = -1j * tau[:, None] * E * a, tau[:, None] * E * a
+        J[:, 2::4], J[:, 3::4] = E, 1j * E
+        return np.concatenate([J.real, J.imag])
+
+    p0 = np.array([[w.real, w.imag, A.real, A.imag] for w, A in zip(omegas, amps)]).ravel()
+    ref = least_squares(res, p0, jac=jac, method="lm", xtol=1e-15, ftol=1e-15, gtol=1e-15)
+    w_ref, _ = unpack(ref.x)
+    for m, w in zip(match(ex, list(w_ref)), w_ref):
+        assert abs(m.omega.real - w.real) <= 1e-3 * m.omega_err.real
+        assert abs(m.omega.imag - w.imag) <= 1e-3 * m.omega_err.imag
+    assert np.sum(res(ref.x) ** 2) == pytest.approx(ex.residual_rms**2 * n, rel=1e-10)
+
+
+def test_degenerate_series_do_not_crash():
+    """A lone spike at the end, a constant, forced modes in zeros: finite output, no warnings."""
+    spike = np.zeros(64, complex)
+    spike[-1] = 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for y in (spike, np.ones(64), np.zeros(64)):
+            for kw in ({}, {"order": 2}):
+                ex = extract_modes(y, 1.0, **kw)
+                assert np.isfinite(ex.noise_sigma) and np.isfinite(ex.residual_rms)
+                assert all(np.isfinite(m.omega) and np.isfinite(m.amplitude) for m in ex.modes)
+    const = extract_modes(np.ones(64), 1.0)
+    assert const.order == 1 and abs(const.modes[0].omega) < 1e-12
 
 
 def test_batch_equals_single():
