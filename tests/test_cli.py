@@ -152,7 +152,9 @@ def test_sigkill_leaves_readable_file_with_the_frames_written(tmp_path, trial):
     time.sleep(0.05 * trial)
     proc.kill()
     proc.wait()
-    ds = xr.load_dataset(out)
+    from tdgl_stt import open_run
+
+    ds = open_run(out).load()  # drops a frame whose t was never committed (plain xarray shows t = NaN)
     n = ds.sizes["t"]
     assert n >= 1
     assert ds.attrs["status"] == "running"  # it never got to say anything else
