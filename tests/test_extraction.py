@@ -221,8 +221,10 @@ def test_rmse_within_1p2_crb_and_errors_consistent(label, omegas, amps, snr_db):
 
 @pytest.mark.parametrize("n", [16, 64, 256, 1024])
 def test_noise_only_gives_order_zero(n):
-    """Pure complex white noise: order 0 in >= 98 % of 400 trials (measured: >= 99 %), and a
-    false detection is never a strong mode (|A| < 3 sigma)."""
+    """Pure complex white noise: order 0 in >= 98 % of 400 trials, and a false detection is never
+    a strong mode (|A| < 3 sigma). Measured separately (1e4-4e4 trials per N, N = 8 .. 2048,
+    pencil 1/3 and 1/2, max_order 8 and 20): false-alarm rate <= 3.2e-4, every false mode with
+    |A| < 2.2 sigma. The assertion is looser than that only to stay robust to the seed."""
     rng = np.random.default_rng(n)
     sigma = 0.7
     res = extract_modes_batch(noise(rng, (400, n), sigma), 0.1)
