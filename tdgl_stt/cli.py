@@ -16,7 +16,7 @@ from ._version import __version__
 from .api import _parse_q, exact_modes, grid_modes
 from .config import load_config
 from .errors import TdglSttError
-from .runner import Interrupted, run
+from .runner import StopRequest, run
 from .units import unit_labels
 
 EXIT_USER_ERROR = 2
@@ -24,15 +24,13 @@ EXIT_DIVERGED = 3
 EXIT_INTERRUPTED = 130
 
 
-def _raise_interrupted(signum, frame):  # pragma: no cover - exercised through subprocess tests
-    raise Interrupted(f"signal {signum}")
-
-
 def _cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    signal.signal(signal.SIGTERM, _raise_interrupted)
+    stop = StopRequest()
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     progress = False if args.quiet else None
-    result = run(config, output=args.output, progress=progress, threads=args.threads)
+    result = run(config, output=args.output, progress=progress, threads=args.threads, stop=stop)
     if result.status == "complete" and not args.quiet:
         print(f"tdgl-stt: wrote {result.frames_written} frames to {result.path}", file=sys.stderr)
     return {"complete": 0, "interrupted": EXIT_INTERRUPTED, "diverged": EXIT_DIVERGED}[result.status]

@@ -36,7 +36,26 @@ AMPLITUDE_CHECK_EVERY = 32
 
 
 class Interrupted(Exception):
-    """Raised by a signal handler (SIGTERM) to stop a run cleanly."""
+    """Raised to stop a run cleanly (by :class:`StopRequest` between frames)."""
+
+
+class StopRequest:
+    """A stop flag set by a signal handler and checked by the run loop between frames.
+
+    Raising from a signal handler would interrupt whatever C call is running (HDF5, numexpr)
+    and can leave it holding a lock; setting a flag cannot. A second request raises
+    KeyboardInterrupt at once, for a user who insists.
+    """
+
+    def __init__(self) -> None:
+        self.signal_name: str | None = None
+
+    def __call__(self, signum, frame) -> None:  # a signal handler
+        import signal as _signal
+
+        if self.signal_name is not None:
+            raise KeyboardInterrupt
+        self.signal_name = _signal.Signals(signum).name
 
 
 @dataclass(frozen=True)
@@ -119,6 +138,7 @@ def run(
     progress: bool | None = None,
     threads: int = 1,
     log: Callable[[str], None] | None = None,
+    stop: StopRequest | None = None,
 ) -> RunResult:
     """Evolve equations (1)-(3) from ``config`` and stream every frame to NetCDF.
 
@@ -134,6 +154,8 @@ def run(
         Threads for FFTW and for the propagator multiply (numexpr; restored afterwards).
     log
         Where to send one-line notices (default: stderr).
+    stop
+        A :class:`StopRequest` installed as signal handler; checked between frames.
 
     Returns
     -------
@@ -144,12 +166,12 @@ def run(
     say = log or (lambda msg: print(f"tdgl-stt: {msg}", file=sys.stderr))
     previous_threads = numexpr.set_num_threads(max(1, threads))
     try:
-        return _run(config, output, progress, threads, say)
+        return _run(config, output, progress, threads, say, stop or StopRequest())
     finally:
         numexpr.set_num_threads(previous_threads)
 
 
-def _run(config: RunConfig, output, progress, threads: int, say: Callable[[str], None]) -> RunResult:
+def _run(config: RunConfig, output, progress, threads: int, say: Callable[[str], None], stop: StopRequest) -> RunResult:
     path = Path(output if output is not None else config.output.path)
     check_output_path(path)
     coeffs = coefficients_from_model(config.model)
@@ -213,9 +235,12 @@ def _run(config: RunConfig, output, progress, threads: int, say: Callable[[str],
                 writer.write_frame(n * dt, values)
                 written = n + 1
                 bar.update(1)
+                if stop.signal_name is not None:
+                    raise Interrupted(stop.signal_name)
         except (KeyboardInterrupt, Interrupted) as exc:
             status = "interrupted"
-            message = f"stopped by {'SIGINT' if isinstance(exc, KeyboardInterrupt) else 'SIGTERM'} after {written} frames"
+            name = "SIGINT" if isinstance(exc, KeyboardInterrupt) else str(exc)
+            message = f"stopped by {name} after {written} frames"
         writer.set_status(status, message)
     if status != "complete":
         say(f"{status}: {message}; {written} frames kept in {path}")
