@@ -16,7 +16,7 @@ from .params import Coefficients, coefficients_from_model
 from .propagator import exact_frequencies
 from .runner import RunResult, run
 
-__all__ = ["ModeTable", "exact_modes", "grid_wavevectors", "load_config", "run", "RunResult"]
+__all__ = ["ModeTable", "exact_modes", "grid_modes", "grid_wavevectors", "load_config", "parse_wavevectors", "run", "RunResult"]
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def grid_modes(config: RunConfig) -> ModeTable:
     return ModeTable(q=ql, omega=exact_frequencies(e))
 
 
-def _parse_q(values: Sequence[str], ndim: int) -> NDArray[np.float64]:
+def parse_wavevectors(values: Sequence[str], ndim: int) -> NDArray[np.float64]:
     rows = []
     for v in values:
         parts = [p for p in v.replace(";", ",").split(",") if p.strip()]

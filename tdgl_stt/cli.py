@@ -13,7 +13,7 @@ import sys
 from typing import Sequence
 
 from ._version import __version__
-from .api import _parse_q, exact_modes, grid_modes
+from .api import parse_wavevectors, exact_modes, grid_modes
 from .config import load_config
 from .errors import TdglSttError
 from .runner import StopRequest, run
@@ -40,7 +40,7 @@ def _cmd_modes(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if args.q:
         try:
-            q = _parse_q(args.q, len(config.grid.n))
+            q = parse_wavevectors(args.q, len(config.grid.n))
         except ValueError as exc:
             raise TdglSttError(str(exc)) from None
         table = exact_modes(config, q)
@@ -64,14 +64,13 @@ def _cmd_modes(args: argparse.Namespace) -> int:
 
 
 def _selection(ds, args):
-    import numpy as np
 
     from .analysis.spectra import all_wavevectors, cut, grid_of, nearest_wavevectors
 
     axes, n, _ = grid_of(ds)
     try:
         if args.q:
-            return nearest_wavevectors(ds, _parse_q(args.q, len(n)))
+            return nearest_wavevectors(ds, parse_wavevectors(args.q, len(n)))
         if len(n) == 1:
             return all_wavevectors(ds)
         d = tuple(int(v) for v in args.direction.split(",")) if args.direction else (1,) + (0,) * (len(n) - 1)

@@ -96,7 +96,7 @@ def growth_report(stepper: ExactStepper, grid: Grid) -> GrowthReport:
     im = np.where(np.isfinite(w.imag), w.imag, -np.inf)
     flat = int(np.argmax(im))
     idx = np.unravel_index(flat, im.shape)
-    spec_idx, branch = idx[:-1], idx[-1]
+    spec_idx = idx[:-1]
     q = tuple(float(grid.q_lap[i][spec_idx]) for i in range(grid.ndim))
     k = tuple(int(round(qi * Li / (2 * math.pi))) for qi, Li in zip(q, grid.L))
     return GrowthReport(rate=float(im[idx]), omega=complex(w[idx]), q=q, k=k)

@@ -14,7 +14,6 @@ import pytest
 
 from physics_cases import CASES, model
 from tdgl_stt.api import exact_modes
-from tdgl_stt.model import eps_hat
 from tdgl_stt.params import coefficients_from_model
 
 mpmath.mp.dps = 50
