@@ -117,14 +117,31 @@ class RealFFT:
             return self._cout * self._norm
         return self._sfft.rfftn(x, axes=self._axes, workers=self.threads, norm="forward")
 
-    def inverse(self, X: NDArray[np.complex128]) -> NDArray[np.float64]:
+    def output_buffer(self) -> NDArray[np.float64]:
+        """A new real-space array that :meth:`inverse` can write into (SIMD-aligned)."""
+        if self.backend == "pyfftw":
+            return pyfftw.empty_aligned(self.shape, dtype="float64")
+        return np.empty(self.shape)
+
+    def inverse(self, X: NDArray[np.complex128], out: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
         """``sum_k X_k exp(i k.x)``; ``X`` is not modified.
 
-        With pyFFTW the result is an internal buffer, overwritten by the next call: copy it
-        if it must outlive that.
+        Parameters
+        ----------
+        X
+            Fourier amplitudes, of shape :attr:`spectral_shape`.
+        out
+            Where to write the result (from :meth:`output_buffer`). Without it the result is
+            an internal buffer, overwritten by the next call: copy it if it must outlive that.
         """
         if self.backend == "pyfftw":
             self._cin[...] = X
+            target = self._rout if out is None else out
+            self._inv.update_arrays(self._cin, target)
             self._inv.execute()
-            return self._rout
-        return self._sfft.irfftn(X, s=self.shape, axes=self._axes, workers=self.threads, norm="forward")
+            return target
+        result = self._sfft.irfftn(X, s=self.shape, axes=self._axes, workers=self.threads, norm="forward")
+        if out is None:
+            return result
+        out[...] = result
+        return out

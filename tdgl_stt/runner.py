@@ -19,6 +19,7 @@ from tqdm import tqdm
 from ._version import __version__
 from .config import FIELDS, RunConfig
 from .fft import RealFFT
+from .frame_pipeline import BackgroundFrameWriter
 from .grid import Grid
 from .initial import initial_state
 from .integrators.exact import ExactStepper
@@ -193,7 +194,7 @@ def _run(config: RunConfig, output, progress, threads: int, say: Callable[[str],
     units = unit_labels(config)
     field_index = {name: FIELDS.index(name) for name in fields}
     show = sys.stderr.isatty() if progress is None else progress
-    status, message, written = "complete", "", 0
+    status, message = "complete", ""
     with RunWriter(
         path,
         axes=grid.axes,
@@ -204,10 +205,15 @@ def _run(config: RunConfig, output, progress, threads: int, say: Callable[[str],
         time_units=units.time,
         length_units=units.length,
         energy_units=units.energy,
-    ) as writer, tqdm(total=n_frames, disable=not show, unit="frame", desc="tdgl-stt run") as bar:
+    ) as writer, BackgroundFrameWriter(writer) as sink, tqdm(
+        total=n_frames, disable=not show, unit="frame", desc="tdgl-stt run"
+    ) as bar:
+        # Two buffer sets: frame n is transformed into set n % 2 while frame n - 1, in the
+        # other set, is being written by the background thread.
+        buffers = [{name: ffts[name].output_buffer() for name in fields} for _ in range(2)]
 
         def fields_at(n: int) -> dict:
-            return {name: ffts[name].inverse(x[i]) for name, i in field_index.items()}
+            return {name: ffts[name].inverse(x[i], out=buffers[n % 2][name]) for name, i in field_index.items()}
 
         def finite(values: dict) -> bool:
             # U(q, dt) is dense within each mode and every inverse-FFT output sums every
@@ -216,8 +222,7 @@ def _run(config: RunConfig, output, progress, threads: int, say: Callable[[str],
             return all(math.isfinite(float(v.flat[0])) for v in values.values())
 
         try:
-            writer.write_frame(0.0, fields_at(0))
-            written = 1
+            sink.submit(0.0, fields_at(0))
             for n in range(1, n_frames + 1):
                 x = stepper.step(x)
                 values = fields_at(n)
@@ -232,15 +237,17 @@ def _run(config: RunConfig, output, progress, threads: int, say: Callable[[str],
                     else:
                         message += "; no exact mode grows, so this is a numerical failure"
                     break
-                writer.write_frame(n * dt, values)
-                written = n + 1
+                sink.submit(n * dt, values)
                 bar.update(1)
                 if stop.signal_name is not None:
                     raise Interrupted(stop.signal_name)
+            sink.wait()
         except (KeyboardInterrupt, Interrupted) as exc:
+            sink.wait()
             status = "interrupted"
             name = "SIGINT" if isinstance(exc, KeyboardInterrupt) else str(exc)
-            message = f"stopped by {name} after {written} frames"
+            message = f"stopped by {name} after {sink.n_written} frames"
+        written = sink.n_written
         writer.set_status(status, message)
     if status != "complete":
         say(f"{status}: {message}; {written} frames kept in {path}")
