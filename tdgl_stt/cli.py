@@ -12,6 +12,8 @@ import signal
 import sys
 from typing import Sequence
 
+import numpy as np
+
 from ._version import __version__
 from .api import parse_wavevectors, exact_modes, grid_modes
 from .config import load_config
@@ -65,10 +67,14 @@ def _cmd_modes(args: argparse.Namespace) -> int:
 
 def _selection(ds, args):
 
-    from .analysis.spectra import all_wavevectors, cut, grid_of, nearest_wavevectors
+    from .analysis.spectra import all_wavevectors, cut, grid_of, nearest_wavevectors, shell
 
     axes, n, _ = grid_of(ds)
+    if sum(bool(v) for v in (args.q, args.direction, args.shell)) > 1:
+        raise TdglSttError("give at most one of --q, --direction and --shell")
     try:
+        if args.shell:
+            return shell(ds, args.shell)
         if args.q:
             return nearest_wavevectors(ds, parse_wavevectors(args.q, len(n)))
         if len(n) == 1:
@@ -123,11 +129,19 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             for m in doc["modes"]:
                 w.writerow({k: (";".join(map(str, v)) if isinstance(v, list) else v) for k, v in m.items()})
     if args.plot:
-        from .analysis.plots import dispersion_figure
-        from .analysis.spectra import fourier_amplitudes, spectrum
+        from .analysis.plots import angle_figure, dispersion_figure
+        from .analysis.spectra import angle_resolved, fourier_amplitudes, spectrum
 
+        c = coefficients_from_attrs(ds.attrs)
         S = spectrum(fourier_amplitudes(ds, args.field, sel))
-        dispersion_figure(S, rows, coefficients_from_attrs(ds.attrs), args.plot, title=f"{args.run}: {args.field}")
+        if args.shell:
+            Sa = angle_resolved(S, reference=np.asarray(c.grad_T, dtype=float))
+            angle_figure(Sa, rows, c, args.plot, title=f"{args.run}: {args.field}, S(angle, w) at |q| ~ {args.shell}")
+        else:
+            direction = None
+            if args.direction:
+                direction = np.array([float(v) for v in args.direction.split(",")])
+            dispersion_figure(S, rows, c, args.plot, direction=direction, title=f"{args.run}: {args.field}")
         print(f"# figure: {args.plot}")
     return 0
 
@@ -185,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
         a.add_argument("run", help="a tdgl-stt NetCDF output")
         a.add_argument("--q", nargs="+", help="wavevectors (nearest grid ones are used); default: all (1D) or a cut (2D)")
         a.add_argument("--direction", help="2D/3D: integer lattice direction of the cut, e.g. 1,0 (default: x)")
+        a.add_argument("--shell", type=float, metavar="Q",
+                       help="2D/3D: every wavevector with |q| within one grid spacing of Q (angle-resolved; "
+                            "--plot then draws S(angle, w), angles from grad T)")
         a.add_argument("--field", default="theta", choices=("theta", "Phi", "mu"), help="field to analyse (default theta)")
         a.add_argument("--json", help="write the public JSON report here")
         if name == "analyze":

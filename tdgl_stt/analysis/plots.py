@@ -5,6 +5,7 @@ matplotlib is an optional dependency (``pip install tdgl-stt[plot]``).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,22 @@ def _pyplot():
     except ImportError:  # pragma: no cover
         raise TdglSttError("plots need matplotlib: pip install 'tdgl-stt[plot]'") from None
     return plt
+
+
+def closed_form_lines(c: Coefficients, qf: np.ndarray) -> list[tuple[str, int, np.ndarray]]:
+    """``(name, branch, w(q))`` of each closed form along the wavevectors ``qf`` (N, ndim), for
+    those at least order-of-magnitude applicable somewhere (every small parameter <= 1)."""
+    lines = []
+    for name in _STYLES:
+        vals = [evaluate_closed_forms(c, q, (name,)) for q in qf]
+        if not any(all(cond.ratio <= 1 for cond in v.conditions) for vv in vals for v in vv):
+            continue
+        nb = max((len(v) for v in vals), default=0)
+        for b in range(nb):
+            w = np.array([v[b].omega if b < len(v) else np.nan for v in vals], dtype=complex)
+            if np.any(np.isfinite(w)):
+                lines.append((name, b, w))
+    return lines
 
 
 def dispersion_figure(S: xr.DataArray, rows: list[ModeRow], c: Coefficients, path: str | Path,
@@ -60,20 +77,12 @@ def dispersion_figure(S: xr.DataArray, rows: list[ModeRow], c: Coefficients, pat
         ax1.plot(fine, ex[:, j].real, "w-", lw=0.8, alpha=0.9, label=lab)
         ax2.plot(fine, -ex[:, j].imag, "k-", lw=0.8, label=lab)
     seen = set()
-    for name, (col, ls) in _STYLES.items():
-        vals = [evaluate_closed_forms(c, q, (name,)) for q in qf]
-        applicable = any(all(cond.ratio <= 1 for cond in v.conditions) for vv in vals for v in vv)
-        if not applicable:  # not even order-of-magnitude applicable anywhere in range
-            continue
-        nb = max((len(v) for v in vals), default=0)
-        for b in range(nb):
-            w = np.array([v[b].omega if b < len(v) else np.nan for v in vals], dtype=complex)
-            if not np.any(np.isfinite(w)):
-                continue
-            lab = name if name not in seen else None
-            seen.add(name)
-            ax1.plot(fine, w.real, color=col, ls=ls, lw=1.0, label=lab)
-            ax2.plot(fine, -w.imag, color=col, ls=ls, lw=1.0, label=lab)
+    for name, b, w in closed_form_lines(c, qf):
+        col, ls = _STYLES[name]
+        lab = name if name not in seen else None
+        seen.add(name)
+        ax1.plot(fine, w.real, color=col, ls=ls, lw=1.0, label=lab)
+        ax2.plot(fine, -w.imag, color=col, ls=ls, lw=1.0, label=lab)
     res = [r for r in rows if r.resolved]
     if res:
         qr = np.array([np.dot(r.q, direction) for r in res])
@@ -94,6 +103,72 @@ def dispersion_figure(S: xr.DataArray, rows: list[ModeRow], c: Coefficients, pat
         ax2.set_ylim(min(gam) / 5, max(gam) * 5)
     ax1.text(0.99, 0.01, "dashed: the paper's closed forms where at least order-of-magnitude applicable",
              transform=ax1.transAxes, ha="right", va="bottom", fontsize=7, color="w")
+    ax1.legend(fontsize=7, loc="upper left")
+    ax2.legend(fontsize=7, loc="best")
+    path = Path(path)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path
+
+
+def angle_figure(Sa: xr.DataArray, rows: list[ModeRow], c: Coefficients, path: str | Path, *, title: str = "") -> Path:
+    """Two panels on a shell |q| ~ q0 in 2D: S(angle, w) in log colour, and gamma(angle).
+
+    ``Sa`` comes from :func:`tdgl_stt.analysis.spectra.angle_resolved`. The ``-q`` half circle
+    is the mirror image of the computed one (``w(-q) = -w(q)*``); extracted modes are mirrored
+    with it. Exact roots at the shell's own wavevectors are drawn as lines, the paper's closed
+    forms (at |q| = the shell's mean) dashed where at least order-of-magnitude applicable.
+    """
+    plt = _pyplot()
+    angle = np.asarray(Sa["angle"].values)
+    deg = np.degrees(angle)
+    omega = np.asarray(Sa["omega"].values)
+    Sv = np.asarray(Sa.values)
+    ref = np.asarray(Sa["angle"].attrs.get("reference_direction", [1.0, 0.0]), dtype=float)
+    phi0 = math.atan2(ref[1], ref[0])
+    Q = np.column_stack([Sa["q_x"].values, Sa["q_y"].values])
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.8), constrained_layout=True)
+    floor = np.nanmax(Sv) * 1e-12
+    im = ax1.pcolormesh(deg, omega, np.log10(np.maximum(Sv.T, floor)), shading="nearest", cmap="viridis")
+    fig.colorbar(im, ax=ax1, label="log10 S(angle, w)")
+    ex = exact_at(c, Q)
+    for j in range(3):  # markers at the shell's own wavevectors: |q| varies across the shell
+        lab = "exact roots at the shell's q (det M = 0)" if j == 0 else None
+        ax1.plot(deg, ex[:, j].real, "wx", ms=3.5, mew=0.8, label=lab)
+        ax2.plot(deg, -ex[:, j].imag, "kx", ms=3.5, mew=0.8, label=lab)
+    q0 = float(np.mean(Sa["q_abs"].values))
+    fine = np.linspace(-math.pi, math.pi, 361)
+    qf = q0 * np.column_stack([np.cos(fine + phi0), np.sin(fine + phi0)])
+    seen = set()
+    for name, b, w in closed_form_lines(c, qf):
+        col, ls = _STYLES[name]
+        lab = name if name not in seen else None
+        seen.add(name)
+        ax1.plot(np.degrees(fine), w.real, color=col, ls=ls, lw=1.0, label=lab)
+        ax2.plot(np.degrees(fine), -w.imag, color=col, ls=ls, lw=1.0, label=lab)
+    res = [r for r in rows if r.resolved]
+    if res:
+        a = np.array([math.atan2(r.q[1], r.q[0]) - phi0 for r in res])
+        a = np.concatenate([a, a + math.pi])
+        a = np.degrees((a + math.pi) % (2 * math.pi) - math.pi)
+        re = np.array([r.omega_re for r in res])
+        kw = dict(fmt="o", ms=2.5, color="tab:red", mfc="none")
+        ax1.errorbar(a, np.concatenate([re, -re]), yerr=np.tile([r.omega_re_err for r in res], 2),
+                     label="extracted (simulation; -q mirrored)", **kw)
+        ax2.errorbar(a, np.tile([r.gamma for r in res], 2), yerr=np.tile([r.omega_im_err for r in res], 2),
+                     label="extracted (simulation)", **kw)
+        gam = [r.gamma for r in res if r.gamma > 0]
+        if gam:
+            ax2.set_ylim(min(gam) / 5, max(gam) * 5)
+    qu = Sa["q_abs"].attrs.get("units", "")
+    ou = Sa["omega"].attrs.get("units", "")
+    band = 1.3 * np.nanmax(np.abs(ex[:, :2].real)) if np.any(np.isfinite(ex[:, :2])) else omega.max()
+    band = min(max(band, 8 * (omega[1] - omega[0])), omega.max())
+    where = f"|q| = {q0:.4g} {qu} (shell {np.min(Sa['q_abs'].values):.4g}-{np.max(Sa['q_abs'].values):.4g})"
+    ax1.set(xlabel=f"angle of q from {np.round(ref, 3).tolist()} [deg]", ylabel=f"Re w [{ou}]", ylim=(-band, band),
+            xlim=(-180, 180), title=title or f"S(angle, w) at {where}")
+    ax2.set(xlabel="angle of q [deg]", ylabel=f"damping gamma = -Im w [{ou}]  (FWHM = 2 gamma)", yscale="log",
+            xlim=(-180, 180), title=f"linewidth at {where}")
     ax1.legend(fontsize=7, loc="upper left")
     ax2.legend(fontsize=7, loc="best")
     path = Path(path)

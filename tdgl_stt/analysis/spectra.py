@@ -9,8 +9,9 @@ towards +x has ``Re w > 0``.
   forward FFT has the opposite sign (it would put a +x travelling wave at negative frequency),
   so the inverse FFT is used.
 
-The file is read in blocks of frames through xarray's lazy indexing and only the selected
-wavevectors are kept, so a file larger than memory can be analysed.
+The file is read in blocks of frames (dask) and only the selected wavevectors are kept, so a file
+larger than memory can be analysed, and a selection of q (a cut, a shell, a list) costs the
+spatial FFTs and the selected amplitudes only.
 """
 
 from __future__ import annotations
@@ -76,6 +77,72 @@ def cut(ds: xr.Dataset, direction: tuple[int, ...]) -> WavevectorSelection:
     return WavevectorSelection(k=np.array(ms, dtype=int).reshape(-1, len(n)), L=L)
 
 
+def shell(ds: xr.Dataset, q_abs: float, width: float | None = None) -> WavevectorSelection:
+    """Every half-spectrum wavevector (below Nyquist) with ``| |q| - q_abs | <= width/2``.
+
+    The input of the angle-resolved view (:func:`angle_resolved`) in 2D. ``width`` defaults to
+    the coarsest grid spacing in q, ``max_i 2 pi / L_i``, so the shell is one lattice spacing
+    thick and holds ~``pi q_abs L / (2 pi)`` wavevectors over the half circle.
+    """
+    _, n, L = grid_of(ds)
+    if len(n) < 2:
+        raise ValueError("a shell of wavevectors needs a 2D or 3D run; in 1D use --q or the whole axis")
+    width = float(width) if width is not None else max(2 * math.pi / Li for Li in L)
+    if not (q_abs > 0 and math.isfinite(q_abs) and width > 0):
+        raise ValueError(f"a shell needs |q| > 0 and a positive width, got |q| = {q_abs}, width = {width}")
+    every = all_wavevectors(ds)
+    qn = np.linalg.norm(every.q, axis=1)
+    keep = np.abs(qn - q_abs) <= width / 2
+    if not np.any(keep):
+        raise ValueError(f"no grid wavevector within {width:.3g} of |q| = {q_abs} below the Nyquist wavenumber")
+    return WavevectorSelection(k=every.k[keep], L=L)
+
+
+def angle_resolved(S: xr.DataArray, reference: NDArray[np.float64] | None = None) -> xr.DataArray:
+    """``S(angle, w)`` on the full circle from a spectrum of a :func:`shell` (2D).
+
+    The half-spectrum holds ``+q`` only; a real field has ``a_{-q}(t) = conj(a_q(t))``, so
+    ``S(-q, w) = S(q, -w)`` and the other half circle is the mirror image. ``angle`` is measured
+    from ``reference`` (the direction of grad T, say; default +x), counter-clockwise, in
+    ``[-pi, pi)``; ``q_abs`` is kept as a coordinate (it varies across a shell by its width).
+    """
+    qx = np.asarray(S["q_x"].values, dtype=float)
+    qy = np.asarray(S["q_y"].values, dtype=float)
+    ref = np.array([1.0, 0.0]) if reference is None else np.asarray(reference, dtype=float)[:2]
+    if not np.any(ref):
+        ref = np.array([1.0, 0.0])
+    phi = np.arctan2(qy, qx) - math.atan2(ref[1], ref[0])
+    values = np.asarray(S.values)
+    angle = np.concatenate([phi, phi + math.pi])
+    angle = (angle + math.pi) % (2 * math.pi) - math.pi
+    omega = np.asarray(S["omega"].values)
+    if np.allclose(omega[::-1], -omega):  # odd number of frames: the grid is its own mirror
+        mirrored = values[:, ::-1]
+    elif np.allclose(omega[1:][::-1], -omega[1:]):
+        # even: omega[0] = -Nyquist, which aliases onto +Nyquist and so is its own mirror
+        mirrored = np.concatenate([values[:, :1], values[:, 1:][:, ::-1]], axis=1)
+    else:
+        raise ValueError("the omega grid must be that of spectrum() (symmetric about 0)")
+    full = np.concatenate([values, mirrored], axis=0)  # S(-q, w) = S(q, -w)
+    qabs = np.hypot(qx, qy)
+    order = np.argsort(angle, kind="stable")
+    da = xr.DataArray(
+        full[order], dims=("angle", "omega"),
+        coords={"angle": angle[order], "omega": omega, "q_abs": ("angle", np.concatenate([qabs, qabs])[order]),
+                "q_x": ("angle", np.concatenate([qx, -qx])[order]), "q_y": ("angle", np.concatenate([qy, -qy])[order])},
+        name="S",
+    )
+    da.attrs = dict(S.attrs)
+    da.attrs["long_name"] = S.attrs.get("long_name", "power spectrum") + ", angle-resolved"
+    da["angle"].attrs = {"long_name": "angle of q from the reference direction (counter-clockwise)", "units": "rad",
+                         "reference_direction": ref.tolist()}
+    da["omega"].attrs = dict(S["omega"].attrs)
+    for k in ("q_x", "q_y"):
+        da[k].attrs = dict(S[k].attrs)
+    da["q_abs"].attrs = {"long_name": "|q|", "units": S["q_x"].attrs.get("units", "1")}
+    return da
+
+
 def nearest_wavevectors(ds: xr.Dataset, q: NDArray[np.float64]) -> WavevectorSelection:
     """The grid wavevectors nearest to the requested ones (shape ``(N, ndim)``)."""
     _, n, L = grid_of(ds)
@@ -88,24 +155,36 @@ def nearest_wavevectors(ds: xr.Dataset, q: NDArray[np.float64]) -> WavevectorSel
     return WavevectorSelection(k=k, L=L)
 
 
+def _block_amplitudes(block: NDArray[np.float64], idx: tuple, conj: NDArray[np.bool_]) -> NDArray[np.complex128]:
+    """``a_q(t)`` of one block of frames ``(nt_block, *grid)`` at the half-spectrum indices ``idx``."""
+    F = np.fft.rfftn(np.asarray(block, dtype=float), axes=tuple(range(1, block.ndim)), norm="forward")
+    vals = F[(slice(None),) + idx]
+    return np.where(conj[None, :], np.conj(vals), vals)
+
+
 def fourier_amplitudes(ds: xr.Dataset, field: str, sel: WavevectorSelection) -> xr.DataArray:
     """``a_q(t)`` for the selected wavevectors, as a complex DataArray with dims ``(t, mode)``.
 
     The ``-q`` half of the spectrum is the complex conjugate (real fields), so ``+q`` carries
     both propagation directions: ``Re w > 0`` travels along ``+q``.
+
+    The field is read as a dask array in blocks of :data:`BLOCK_FRAMES` frames (or in the
+    dataset's own time chunks when it was opened with ``chunks=``), each block transformed and
+    reduced to the selected wavevectors, so memory holds a few blocks, never the file; blocks
+    are transformed on dask's threads.
     """
     axes, n, _ = grid_of(ds)
     var = ds[field]
-    nt = int(ds.sizes["t"])
-    out = np.empty((nt, sel.k.shape[0]), dtype=complex)
     conj = sel.k[:, -1] < 0  # stored as the conjugate of -k in the half-spectrum
     kk = np.where(conj[:, None], -sel.k, sel.k)
     idx = tuple(np.mod(kk[:, i], n[i]) for i in range(len(n) - 1)) + (kk[:, -1],)
-    for start in range(0, nt, BLOCK_FRAMES):
-        block = np.asarray(var.isel(t=slice(start, start + BLOCK_FRAMES)).values, dtype=float)
-        F = np.fft.rfftn(block, axes=tuple(range(1, block.ndim)), norm="forward")
-        vals = F[(slice(None),) + idx]
-        out[start : start + block.shape[0]] = np.where(conj[None, :], np.conj(vals), vals)
+    data = var.data if var.chunks is not None else var.chunk({"t": BLOCK_FRAMES}).data
+    data = data.rechunk({i: -1 for i in range(1, data.ndim)})  # whole frames per block
+    lazy = data.map_blocks(
+        _block_amplitudes, idx, conj, dtype=complex,
+        drop_axis=list(range(2, data.ndim)), chunks=(data.chunks[0], (sel.k.shape[0],)),
+    )
+    out = lazy.compute()
     q = sel.q
     coords = {"t": ds["t"].values, "mode": np.arange(sel.k.shape[0])}
     for i, ax in enumerate(axes):
