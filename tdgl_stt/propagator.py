@@ -65,7 +65,8 @@ class ModeSplit:
     Attributes
     ----------
     lam_slow : complex array (N, 2)
-        The slow pair ``m +- delta`` (eigenvalues of B).
+        The slow pair ``m +- delta`` (eigenvalues of B): the larger in modulus first, the
+        smaller as ``p / larger`` (no cancellation).
     lam_fast : complex array (N,)
         The isolated root (the dielectric relaxation in the stiff limit); ``-inf`` where
         ``eps_hat = 0``; 0 at ``q = 0``.
@@ -202,7 +203,14 @@ def split_modes(e: ModeEntries) -> ModeSplit:
     B[:, 1, 1] = -g
     m = 0.5 * (B[:, 0, 0] + B[:, 1, 1])
     delta = np.sqrt((0.5 * (B[:, 0, 0] - B[:, 1, 1])) ** 2 + B[:, 0, 1] * B[:, 1, 0])
-    lam_slow = np.stack([m + delta, m - delta], axis=1)
+    # m +- delta loses the smaller root to cancellation when the pair is widely separated (the
+    # overdamped branch -i D q^2/I next to -2 i gamma_G at q << q_G): take the larger root without
+    # cancellation and the smaller from the product of the pair, p (Vieta), which is accurate.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sign = np.where((np.conj(m) * delta).real >= 0, 1.0, -1.0)
+        big = m + sign * delta
+        small = np.where(big != 0, p / big, m - sign * delta)
+    lam_slow = np.stack([big, small], axis=1)
     lam_slow[zero] = np.array([0.0, -g])
 
     # Trust check for the split (non-stiff, near-degenerate corners only).

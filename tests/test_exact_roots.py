@@ -180,3 +180,22 @@ def test_symmetry_q_and_gradient_reversal():
         np.testing.assert_allclose(np.sort_complex(exact_modes(c2, -q).omega), np.sort_complex(w), rtol=1e-13)
         wr = exact_modes(c1, -q).omega
         np.testing.assert_allclose(np.sort_complex(-np.conj(wr)), np.sort_complex(w), rtol=1e-13)
+
+
+@pytest.mark.parametrize("label,m,q", [
+    # Eq. 21's regime (Delta/T = 1e-3, strong torque): the overdamped root is ~1e-9 of the other.
+    ("eq21-regime", model(Delta=0.001, tau=10.0, grad_T=2.24e-8), np.array([2.24e-10, 2.24e-9, 2.24e-8])),
+    # q << q_G: -i D q^2/I next to -2 i gamma_G.
+    ("far-below-q_G", model(), 0.5823 * np.array([1e-4, 1e-3])),
+    ("far-below-q_G-bulk", model(coulomb="bulk", ks=1e4, grad_T=1e-3), 0.5823 * np.array([1e-4, 1e-3])),
+])
+def test_widely_separated_slow_pair_keeps_the_small_root_to_round_off(label, m, q):
+    """The smaller slow root must not be the difference of two large numbers: it was computed
+    as m - delta and lost up to 8e-8 relative in Eq. 21's regime before it came from p/larger."""
+    c = coefficients_from_model(m)
+    for qn in q:
+        w = exact_modes(c, np.array([[qn]])).omega[0]
+        # neutral: the w^3 terms of det M cancel only to ~1e-50 in 50 digits, leaving a spurious
+        # root near 1e35 (not a root of the model); and w * det M adds the root w = 0.
+        ref = [r for r in reference_roots(paper_det_polynomial(c, [qn])) if 0 < abs(r) < 1e20]
+        assert_roots_match([v for v in w if np.isfinite(v)], ref, (label, qn), rtol=1e-13)
