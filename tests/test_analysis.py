@@ -159,3 +159,51 @@ def test_analyze_cli_writes_json_csv_and_plot(run1d, tmp_path, capsys):
     assert png.stat().st_size > 10_000
     assert main(["compare", str(run1d), "--q", "0.15", "--json", str(j)]) == 0
     assert {r["name"] for r in json.loads(j.read_text())["closed_forms"]} >= {"cg", "eq20"}  # eq23 is infinite at tau_E = inf and skipped
+
+
+@pytest.mark.parametrize("name,m,qs", [
+    ("plasmon2d", dict(Delta=0.1, ks=0.0026, grad_T=(0.0, 0.0)), [2.5e-4, 6.25e-5, 1.5625e-5]),
+    ("eq22", dict(Delta=0.001, ks=1.3e-4, grad_T=(1.66e-10, 0.0)), [4e-8, 1e-8]),
+])
+def test_film_plasmon_forms_converge_to_the_exact_roots(name, m, qs):
+    """The 2D plasmon (below Eq. 9) and Eq. 22, with n/m = N0 vF^2/2 (the paper's Eq. E6), are
+    leading-order asymptotics: their error is of the order of the largest small parameter of
+    their regime and vanishes with it. (With n/m = N0 vF^2 it would tend to sqrt(2) - 1.)"""
+    from tdgl_stt.config import ModelConfig
+
+    c = coefficients_from_model(ModelConfig(T=1.0, vF=1.0, d=2, tau=10.0, coulomb="film", **m))
+    devs = []
+    for q in qs:
+        qv = np.array([q, 0.0])
+        ex = compare_exact(c, qv)
+        for v in BY_NAME[name].evaluate(c, qv):
+            dev = float(np.min(np.abs(ex - v.omega)) / abs(ex[np.argmin(np.abs(ex - v.omega))]))
+            h = max(cond.ratio for cond in v.conditions)
+            assert dev <= h, (name, q, dev, h)
+            devs.append(dev)
+    assert max(devs[-2:]) < max(devs[:2]) / 2  # two branches per wavevector; q shrinks 4x or more
+
+
+def compare_exact(c, qv):
+    from tdgl_stt.analysis.compare import exact_at
+
+    return exact_at(c, qv[None, :])[0]
+
+
+def test_every_closed_form_evaluates_on_every_canonical_run_without_error():
+    """Degenerate parameters (T = 0: D = 0; q = 0; a film formula on a neutral run) give a
+    non-finite value and a failing regime, never an exception: `tdgl-stt compare` must not
+    crash on a valid run."""
+    from pathlib import Path
+
+    from tdgl_stt.config import load_config
+
+    for path in sorted((Path(__file__).resolve().parents[1] / "runs").glob("*.toml")):
+        c = coefficients_from_model(load_config(path).model)
+        ndim = len(load_config(path).grid.n)
+        for qa in (0.0, 1e-6, 0.01, 1.0):
+            q = np.zeros(ndim)
+            q[0] = qa
+            for v in evaluate_closed_forms(c, q):
+                if not np.isfinite(v.omega):
+                    assert not v.in_regime, (path.name, v)

@@ -9,9 +9,12 @@ Paper symbols in terms of the model (natural units, ``hbar = k_B = 1``):
 - ``1/(N0 V_q) = eps_hat(q)``: ``(q/k_s)^2`` (bulk) or ``|q|/k_s`` (film), so for a film
   ``2 pi e^2 N0 = k_s``;
 - ``v_G = v_F [n_s/(n I d)]^(1/2)``, ``gamma_G = n_s/(2 n tau)``, ``q_G = gamma_G/v_G`` (below Eq. 9);
-- in 2D, ``n/m = N0 v_F^2`` (``n = 2 N0 E_F`` with ``N0`` per spin, the convention of
-  ``sigma = 2 N0 e^2 D`` in the paper), so ``4 pi e^2 n_s/m = 2 k_s v_F^2 (n_s/n)``. This reading
-  is a choice: with it, the printed 2D plasmon is sqrt(2) times the d = 2 case of Eq. 7.
+- in 2D, ``n/m = N0 v_F^2/2``: the identity the paper itself uses in Eq. E6
+  (``2 pi e^2 N0 v_F^2 q = 4 pi e^2 n q/m``), so ``4 pi e^2 n_s/m = k_s v_F^2 (n_s/n)``. (The other
+  reading, ``n = 2 N0 E_F`` with ``N0`` per spin, would make the 2D formulas sqrt(2) larger than
+  the exact roots: ``docs/closed-forms.md``.)
+- Every closed form except Eq. 23 is a ``tau_E = inf`` result; a finite ``tau_E`` is a failing
+  condition ``1/(gamma_G tau_E)``.
 
 A regime is a list of small parameters; a closed form is "in regime" when each is at most
 :data:`REGIME_THRESHOLD`.
@@ -72,13 +75,32 @@ class ClosedForm:
     conditions: Callable[[Coefficients, np.ndarray, complex], list[RegimeCondition]]
 
     def evaluate(self, c: Coefficients, q: np.ndarray) -> list[ClosedFormValue]:
+        """Every branch at wavevector ``q`` with its regime conditions.
+
+        A formula that divides by a parameter that is zero here (D = 0 at T = 0, gamma_G = 0,
+        q = 0, ...) does not apply: its value is NaN and its regime fails with the condition
+        "the formula's parameters are degenerate here".
+        """
         q = np.asarray(q, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return self._evaluate(c, q)
+
+    def _evaluate(self, c: Coefficients, q: np.ndarray) -> list[ClosedFormValue]:
+        try:
+            branches = [complex(w) for w in self.branches(c, q)]
+        except (ZeroDivisionError, ValueError, OverflowError):
+            return [ClosedFormValue(self.name, tuple(map(float, q)), 0, complex("nan"), (_DEGENERATE,))]
         out = []
-        for j, w in enumerate(self.branches(c, q)):
-            out.append(
-                ClosedFormValue(self.name, tuple(map(float, q)), j, complex(w), tuple(self.conditions(c, q, complex(w))))
-            )
+        for j, w in enumerate(branches):
+            try:
+                conditions = tuple(self.conditions(c, q, w))
+            except (ZeroDivisionError, ValueError, OverflowError):
+                conditions = (_DEGENERATE,)
+            out.append(ClosedFormValue(self.name, tuple(map(float, q)), j, w, conditions))
         return out
+
+
+_DEGENERATE = RegimeCondition("the formula's parameters are degenerate here (a division by zero)", math.inf)
 
 
 # --- paper quantities -----------------------------------------------------------------------
@@ -107,7 +129,21 @@ def paper_gamma_G(c: Coefficients) -> float:
     return c.ns_over_n / (2 * c.tau)
 
 
-def _cg_conditions(c: Coefficients, q: np.ndarray, w: complex) -> list[RegimeCondition]:
+def _no_relaxation(c: Coefficients) -> RegimeCondition:
+    """The closed forms of Eqs. 9-22 have no charge-imbalance relaxation (tau_E = inf)."""
+    return RegimeCondition("no charge-imbalance relaxation: 1/(gamma_G tau_E)",
+                           0.0 if math.isinf(c.tauE) else 1.0 / (paper_gamma_G(c) * c.tauE))
+
+
+def torque_strength(c: Coefficients, q: np.ndarray) -> float:
+    """``Lambda = (Delta^2/T) |q.v_T| / (I v_G |q| gamma_G)``: the torque's change of the CG damping
+    for ``q >> q_G`` (exact roots, ``docs/closed-forms.md``) relative to ``gamma_G``; independent of
+    ``|q|``. At ``Lambda = 1`` a whole branch stops being damped."""
+    qa = _qabs(q)
+    return abs(c.torque_prefactor * float(np.dot(q, c.vT[: len(q)]))) / (c.I * paper_v_G(c) * qa * paper_gamma_G(c))
+
+
+def _cg_conditions(c: Coefficients, q: np.ndarray, w: complex) -> tuple[list[RegimeCondition], float]:
     qa = _qabs(q)
     aw = abs(w)
     Dq2 = c.D * qa**2
@@ -118,6 +154,7 @@ def _cg_conditions(c: Coefficients, q: np.ndarray, w: complex) -> list[RegimeCon
         RegimeCondition("omega tau << 1", aw * c.tau),
         RegimeCondition("D q^2 << omega", Dq2 / aw if aw > 0 else math.inf),
         RegimeCondition("omega/(D q^2) << N0 V_q", aw * _eps(c, q) / Dq2 if Dq2 > 0 else math.inf),
+        _no_relaxation(c),
     ], torque
 
 
@@ -148,8 +185,8 @@ def _cg(c, q):
 
 
 def _cg_cond(c, q, w):
-    conds, torque = _cg_conditions(c, q, w)
-    return conds + [RegimeCondition("no torque: (Delta^2/T) q.v_T / (c^2 q^2)", torque)]
+    conds, _ = _cg_conditions(c, q, w)
+    return conds + [RegimeCondition("no torque: Lambda = (Delta^2/T)|q.v_T|/(I v_G q gamma_G)", torque_strength(c, q))]
 
 
 def _eq20(c, q):
@@ -166,6 +203,7 @@ def _eq20_cond(c, q, w):
     return conds + [
         RegimeCondition("q >> q_G: q_G/q", paper_gamma_G(c) / paper_v_G(c) / qa),
         RegimeCondition("omega << q v_F", abs(w) / (qa * c.vF)),
+        RegimeCondition("first order in the torque: Lambda = (Delta^2/T)|q.v_T|/(I v_G q gamma_G)", torque_strength(c, q)),
     ]
 
 
@@ -190,12 +228,13 @@ def _eq21_cond(c, q, w):
         RegimeCondition("D q^2 << omega", c.D * qa**2 / abs(w) if abs(w) > 0 else math.inf),
         RegimeCondition("omega << q v_F", abs(w) / (qa * c.vF)),
         RegimeCondition("T near T_c: Delta/T << 1", c.Delta / c.T),
+        _no_relaxation(c),
     ]
 
 
 def _eq22(c, q):
     qa = _qabs(q)
-    plasma = 2 * c.ks * c.vF**2 * c.ns_over_n * qa  # (4 pi e^2 n_s/m) q
+    plasma = c.ks * c.vF**2 * c.ns_over_n * qa  # (4 pi e^2 n_s/m) q with n/m = N0 vF^2/2 (Eq. E6)
     torque = 4 * c.I * c.ks * c.D * c.Delta * float(np.dot(q / qa, _grad_T(c, len(q)))) / c.T  # 8 pi I N0 e^2 D Delta q.grad T/T
     r = cmath.sqrt(plasma + 1j * torque)
     return [r, -r]
@@ -211,11 +250,13 @@ def _eq22_cond(c, q, w):
         RegimeCondition("omega << gamma_G", abs(w) / paper_gamma_G(c)),
         RegimeCondition("e^2 N0 n_s/n << q", e2N0 * c.ns_over_n / qa),
         RegimeCondition("q << n_s/(e^2 N0 l^2 n)", qa * e2N0 * ell**2 / c.ns_over_n),
+        RegimeCondition("a plasmon, not the phase mode: eps_hat/(2 I)", _eps(c, q) / (2 * c.I)),
+        _no_relaxation(c),
     ]
 
 
 def _plasmon2d(c, q):
-    w = math.sqrt(2 * c.ks * c.vF**2 * c.ns_over_n * _qabs(q))  # (4 pi e^2 n_s/m)^(1/2) q^(1/2)
+    w = math.sqrt(c.ks * c.vF**2 * c.ns_over_n * _qabs(q))  # (4 pi e^2 n_s/m)^(1/2) q^(1/2), n/m = N0 vF^2/2 (Eq. E6)
     return [w, -w]
 
 
@@ -225,11 +266,15 @@ def _plasmon2d_cond(c, q, w):
         RegimeCondition("omega << gamma_G", abs(w) / paper_gamma_G(c)),
         RegimeCondition("no torque: (Delta^2/T) q.v_T / (c^2 q^2)",
                         abs(c.torque_prefactor * float(np.dot(q, c.vT[: len(q)]))) / max(c.c2 * _qabs(q) ** 2, 1e-300)),
+        RegimeCondition("a plasmon, not the phase mode: eps_hat/(2 I)", _eps(c, q) / (2 * c.I)),
+        _no_relaxation(c),
     ]
 
 
 def _eq23(c, q):
     qa = _qabs(q)
+    if c.D == 0 or qa == 0:  # no quasiparticle diffusion (T = 0): Eq. 23 does not apply
+        return [complex("nan")]
     a = c.vF**2 * c.ns_over_n * qa**2 / c.d + 2j * c.Delta**2 / c.T * float(np.dot(q, c.vT[: len(q)]))
     tauE = c.tauE
     return [-1j * a * (tauE / c.I + 1 / (c.D * qa**2))]
@@ -237,6 +282,8 @@ def _eq23(c, q):
 
 def _eq23_cond(c, q, w):
     qa = _qabs(q)
+    if c.D == 0 or qa == 0:
+        return [RegimeCondition("quasiparticle diffusion: D q^2 > 0", math.inf)]
     return [
         RegimeCondition("omega tau_E << 1", abs(w) * c.tauE),
         RegimeCondition("1/V_q neglected: eps_hat |omega| / (2 D q^2)", _eps(c, q) * abs(w) / (2 * c.D * qa**2)),
@@ -247,18 +294,18 @@ CLOSED_FORMS: tuple[ClosedForm, ...] = (
     ClosedForm("eq7", "w = +-[2 N0 vF^2 V_q q^2 (n_s/(n d))]^(1/2)", "Eq. 7 (T = 0 plasmon)",
                "T = 0, (w, q vF) << Delta, N0 V_q >> 1", _eq7, _eq7_cond),
     ClosedForm("cg", "w = +-(v_G^2 q^2 - gamma_G^2)^(1/2) - i gamma_G", "below Eq. 9 (Carlson-Goldman mode)",
-               "T ~ T_c, (2 Delta, 1/tau) >> w >> D q^2, w/(D q^2) << N0 V_q, no torque", _cg, _cg_cond),
+               "T ~ T_c, (2 Delta, 1/tau) >> w >> D q^2, w/(D q^2) << N0 V_q, no torque, tau_E = inf", _cg, _cg_cond),
     ClosedForm("eq20", "w = +-v_G q - i gamma_G +-(1 + i gamma_G/(q v_G)) (pi/4)(Delta^2/T^2) q.grad T/q^2",
-               "Eq. 20 (CG mode with torque)", "CG regime, q >> q_G, w << q vF", _eq20, _eq20_cond),
+               "Eq. 20 (CG mode with torque)", "CG regime, q >> q_G, w << q vF, first order in the torque (Lambda << 1)", _eq20, _eq20_cond),
     ClosedForm("eq21", "w = (7 zeta(3)/(4 pi^3)) (v_G^2 q^2/gamma_G) (q/q*), q* = tau q^.grad T",
-               "Eq. 21 (anomalous mode)", "q << |q*|, w >> D q^2", _eq21, _eq21_cond),
+               "Eq. 21 (anomalous mode)", "q << |q*|, w >> D q^2, tau_E = inf", _eq21, _eq21_cond),
     ClosedForm("eq22", "w = +-[(4 pi e^2 n_s/m) q + i 8 pi I N0 e^2 D Delta q^.grad T/T]^(1/2)",
-               "Eq. 22 (2D film plasmon with torque)", "2D, w << (q vF, gamma_G), e^2 N0 n_s/n << q << n_s/(e^2 N0 l^2 n)",
+               "Eq. 22 (2D film plasmon with torque)", "2D, w << (q vF, gamma_G), e^2 N0 n_s/n << q << n_s/(e^2 N0 l^2 n), eps_hat << 2I, tau_E = inf",
                _eq22, _eq22_cond),
     ClosedForm("eq23", "w = -i [(n_s/n) vF^2 q^2/d + 2 i (Delta^2/T) q.v_T] (tau_E/I + 1/(D q^2)) (solving Eq. 23)",
                "Eq. 23 (overdamped TDGL mode)", "w tau_E << 1, 1/V_q neglected", _eq23, _eq23_cond),
     ClosedForm("plasmon2d", "w = +-(4 pi e^2 n_s/m)^(1/2) q^(1/2)", "below Eq. 9 (2D gapless plasmon)",
-               "2D, w << gamma_G", _plasmon2d, _plasmon2d_cond),
+               "2D, w << gamma_G, eps_hat << 2I, tau_E = inf", _plasmon2d, _plasmon2d_cond),
 )
 
 BY_NAME: dict[str, ClosedForm] = {cf.name: cf for cf in CLOSED_FORMS}

@@ -55,13 +55,20 @@ def coefficients_from_attrs(attrs: dict) -> Coefficients:
         raise InputFileError(f"the file lacks the coefficient attribute {exc.args[0]!r}: not a complete tdgl-stt run") from None
 
 
+#: A part of an exact root smaller than this times ``|w|`` is round-off of a zero (an undamped
+#: mode's Im w, a purely damped mode's Re w): its deviation is measured relative to ``|w|``.
+ROUND_OFF_PART = 1e3 * np.finfo(float).eps
+
+
 def rel_dev(x: complex, ref: complex) -> tuple[float, float]:
-    """``((Re x - Re ref)/|Re ref|, (Im x - Im ref)/|Im ref|)``; ``|ref|`` where a part is 0."""
-    if not np.isfinite(ref):
-        return math.nan, math.nan
+    """``((Re x - Re ref)/|Re ref|, (Im x - Im ref)/|Im ref|)``, with ``|ref|`` as the denominator
+    of a part that is zero or round-off (at most :data:`ROUND_OFF_PART` ``|ref|``)."""
     mag = abs(ref)
-    dre = (x.real - ref.real) / (abs(ref.real) if ref.real != 0 else mag)
-    dim = (x.imag - ref.imag) / (abs(ref.imag) if ref.imag != 0 else mag)
+    if not np.isfinite(ref) or mag == 0:  # a root at w = 0 has no relative deviation
+        return math.nan, math.nan
+    small = ROUND_OFF_PART * mag
+    dre = (x.real - ref.real) / (abs(ref.real) if abs(ref.real) > small else mag)
+    dim = (x.imag - ref.imag) / (abs(ref.imag) if abs(ref.imag) > small else mag)
     return float(dre), float(dim)
 
 
