@@ -21,6 +21,11 @@ _STYLES = {"cg": ("tab:orange", "--"), "eq20": ("tab:red", "--"), "eq21": ("tab:
            "plasmon2d": ("tab:cyan", "--")}
 
 
+#: A closed form is drawn where every small parameter of its regime is at most this (the tables
+#: use the stricter REGIME_THRESHOLD of closed_forms for "in regime").
+APPLICABLE_RATIO = 0.3
+
+
 def _pyplot():
     try:
         import matplotlib
@@ -34,11 +39,11 @@ def _pyplot():
 
 def closed_form_lines(c: Coefficients, qf: np.ndarray) -> list[tuple[str, int, np.ndarray]]:
     """``(name, branch, w(q))`` of each closed form along the wavevectors ``qf`` (N, ndim), for
-    those at least order-of-magnitude applicable somewhere (every small parameter <= 1)."""
+    those roughly applicable somewhere (every small parameter <= :data:`APPLICABLE_RATIO`)."""
     lines = []
     for name in _STYLES:
         vals = [evaluate_closed_forms(c, q, (name,)) for q in qf]
-        if not any(all(cond.ratio <= 1 for cond in v.conditions) for vv in vals for v in vv):
+        if not any(all(cond.ratio <= APPLICABLE_RATIO for cond in v.conditions) for vv in vals for v in vv):
             continue
         nb = max((len(v) for v in vals), default=0)
         for b in range(nb):
@@ -101,7 +106,7 @@ def dispersion_figure(S: xr.DataArray, rows: list[ModeRow], c: Coefficients, pat
     gam = [r.gamma for r in res if r.gamma > 0]
     if gam:
         ax2.set_ylim(min(gam) / 5, max(gam) * 5)
-    ax1.text(0.99, 0.01, "dashed: the paper's closed forms where at least order-of-magnitude applicable",
+    ax1.text(0.99, 0.01, "dashed: the paper's closed forms where every small parameter is <= 0.3",
              transform=ax1.transAxes, ha="right", va="bottom", fontsize=7, color="w")
     ax1.legend(fontsize=7, loc="upper left")
     ax2.legend(fontsize=7, loc="best")
@@ -117,7 +122,7 @@ def angle_figure(Sa: xr.DataArray, rows: list[ModeRow], c: Coefficients, path: s
     ``Sa`` comes from :func:`tdgl_stt.analysis.spectra.angle_resolved`. The ``-q`` half circle
     is the mirror image of the computed one (``w(-q) = -w(q)*``); extracted modes are mirrored
     with it. Exact roots at the shell's own wavevectors are drawn as lines, the paper's closed
-    forms (at |q| = the shell's mean) dashed where at least order-of-magnitude applicable.
+    forms (at |q| = the shell's mean) dashed where roughly applicable (every small parameter <= APPLICABLE_RATIO).
     """
     plt = _pyplot()
     angle = np.asarray(Sa["angle"].values)
@@ -165,7 +170,8 @@ def angle_figure(Sa: xr.DataArray, rows: list[ModeRow], c: Coefficients, path: s
     band = 1.3 * np.nanmax(np.abs(ex[:, :2].real)) if np.any(np.isfinite(ex[:, :2])) else omega.max()
     band = min(max(band, 8 * (omega[1] - omega[0])), omega.max())
     where = f"|q| = {q0:.4g} {qu} (shell {np.min(Sa['q_abs'].values):.4g}-{np.max(Sa['q_abs'].values):.4g})"
-    ax1.set(xlabel=f"angle of q from {np.round(ref, 3).tolist()} [deg]", ylabel=f"Re w [{ou}]", ylim=(-band, band),
+    unit_ref = ref / np.linalg.norm(ref) if np.any(ref) else np.array([1.0, 0.0])
+    ax1.set(xlabel=f"angle of q from the direction {np.round(unit_ref, 3).tolist()} (grad T, or x) [deg]", ylabel=f"Re w [{ou}]", ylim=(-band, band),
             xlim=(-180, 180), title=title or f"S(angle, w) at {where}")
     ax2.set(xlabel="angle of q [deg]", ylabel=f"damping gamma = -Im w [{ou}]  (FWHM = 2 gamma)", yscale="log",
             xlim=(-180, 180), title=f"linewidth at {where}")
