@@ -185,8 +185,11 @@ def _cg(c, q):
 
 
 def _cg_cond(c, q, w):
-    conds, _ = _cg_conditions(c, q, w)
-    return conds + [RegimeCondition("no torque: Lambda = (Delta^2/T)|q.v_T|/(I v_G q gamma_G)", torque_strength(c, q))]
+    conds, torque = _cg_conditions(c, q, w)
+    return conds + [
+        RegimeCondition("no torque (q >~ q_G): Lambda = (Delta^2/T)|q.v_T|/(I v_G q gamma_G)", torque_strength(c, q)),
+        RegimeCondition("no torque (q < q_G): eta = 2 (Delta^2/T)|q.v_T|/(c^2 q^2)", 2 * torque),
+    ]
 
 
 def _eq20(c, q):
