@@ -25,20 +25,31 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "postprocess"))
 
-from regimes import REGIMES, Regime  # noqa: E402
+from regimes import REGIMES, Regime
 
-from tdgl_stt.analysis.compare import (  # noqa: E402
-    ClosedFormRow, ModeRow, analyze_modes, coefficients_from_attrs, compare_closed_forms, exact_at,
+from tdgl_stt.analysis.closed_forms import evaluate_closed_forms
+from tdgl_stt.analysis.compare import (
+    ClosedFormRow,
+    ModeRow,
+    analyze_modes,
+    coefficients_from_attrs,
+    compare_closed_forms,
+    exact_at,
 )
-from tdgl_stt.analysis.closed_forms import evaluate_closed_forms  # noqa: E402
-from tdgl_stt.analysis.plots import angle_figure, dispersion_figure  # noqa: E402
-from tdgl_stt.analysis.spectra import (  # noqa: E402
-    WavevectorSelection, all_wavevectors, angle_resolved, fourier_amplitudes, nearest_wavevectors, shell, spectrum,
+from tdgl_stt.analysis.plots import angle_figure, dispersion_figure
+from tdgl_stt.analysis.spectra import (
+    WavevectorSelection,
+    all_wavevectors,
+    angle_resolved,
+    fourier_amplitudes,
+    nearest_wavevectors,
+    shell,
+    spectrum,
 )
-from tdgl_stt.config import load_config  # noqa: E402
-from tdgl_stt.errors import TdglSttError  # noqa: E402
-from tdgl_stt.io_netcdf import open_run  # noqa: E402
-from tdgl_stt.runner import run  # noqa: E402
+from tdgl_stt.config import load_config
+from tdgl_stt.errors import TdglSttError
+from tdgl_stt.io_netcdf import open_run
+from tdgl_stt.runner import run
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,11 @@ import pytest
 
 from tdgl_stt.analysis.compare import analyze_modes
 from tdgl_stt.analysis.spectra import (
-    WavevectorSelection, angle_resolved, fourier_amplitudes, shell, spectrum,
+    WavevectorSelection,
+    angle_resolved,
+    fourier_amplitudes,
+    shell,
+    spectrum,
 )
 from tdgl_stt.api import exact_modes
 from tdgl_stt.cli import main

@@ -157,7 +157,7 @@ def angle_figure(Sa: xr.DataArray, rows: list[ModeRow], c: Coefficients, path: s
         a = np.concatenate([a, a + math.pi])
         a = np.degrees((a + math.pi) % (2 * math.pi) - math.pi)
         re = np.array([r.omega_re for r in res])
-        kw = dict(fmt="o", ms=2.5, color="tab:red", mfc="none")
+        kw = {"fmt": "o", "ms": 2.5, "color": "tab:red", "mfc": "none"}
         ax1.errorbar(a, np.concatenate([re, -re]), yerr=np.tile([r.omega_re_err for r in res], 2),
                      label="extracted (simulation; -q mirrored)", **kw)
         ax2.errorbar(a, np.tile([r.gamma for r in res], 2), yerr=np.tile([r.omega_im_err for r in res], 2),
