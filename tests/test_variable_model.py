@@ -189,3 +189,24 @@ def test_band_gather_scatter_round_trip():
         m = band.mask()
         assert np.array_equal(full[m], X[m]) and not np.any(full[~m])
         assert m.sum() == band.size
+
+
+def test_stability_diagnostics_reduce_to_the_exact_roots():
+    """Uniform T with T_ref offset: the frozen-coefficient growth is the exact uniform model's, and
+    the explicit rate is the largest shift of a slow root between T and T_ref."""
+    from tdgl_stt.propagator import exact_frequencies
+    from tdgl_stt.stability import explicit_rate, local_growth
+
+    grid = Grid((64,), (200.0,))
+    m = base_model(grad_T=(0.2,), coulomb="none", ks=None)
+    vm = variable_model(m, TC, TemperatureProfile("uniform", T_ref=0.75), grid)
+    exact = coefficients_from_model(replace(m, Delta=bcs_gap(m.T, TC)))
+    ql = grid.q_lap[:, 1:]
+    qg = grid.q_grad[:, 1:]
+    w = exact_frequencies(mode_entries(exact, ql, qg))
+    lg = local_growth(vm, grid)
+    assert lg.rate == pytest.approx(np.nanmax(w.imag), rel=1e-12)
+    assert lg.rate > 0  # this gradient makes a branch grow (Lambda > 1)
+    w_ref = exact_frequencies(mode_entries(vm.reference, ql, qg))
+    assert explicit_rate(vm, grid) == pytest.approx(np.max(np.abs(w[:, :2] - w_ref[:, :2])), rel=1e-12)
+    assert explicit_rate(variable_model(m, TC, TemperatureProfile("uniform"), grid), grid) == 0.0

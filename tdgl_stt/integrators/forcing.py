@@ -69,8 +69,28 @@ class SpectralBand:
                     per_axis.append([(slice(0, K + 1), slice(0, K + 1)), (slice(n - K, n), slice(K + 1, 2 * K + 1))])
             self.shape = tuple(2 * K + 1 for K in self.kmax[:-1]) + (self.kmax[-1] + 1,)
             self._blocks = [tuple(zip(*combo)) for combo in itertools.product(*per_axis)]
+        self.blocks: tuple[tuple[tuple[slice, ...], tuple[slice, ...]], ...] = tuple(self._blocks)
+        self._complement = self._complement_pieces() if dealias else []
         self.size = int(np.prod(self.shape))
         self.fraction = self.size / float(np.prod(full))
+
+    def _complement_pieces(self) -> list[tuple[slice, ...]]:
+        """Disjoint boxes covering the discarded modes: retained ranges on the axes before ``i``,
+        the discarded range on axis ``i``, everything after."""
+        grid, nd = self.grid, self.grid.ndim
+        kept, dropped = [], []
+        for i, (n, K) in enumerate(zip(grid.n, self.kmax)):
+            if i == nd - 1:
+                kept.append([slice(0, K + 1)])
+                dropped.append(slice(K + 1, n // 2 + 1))
+            else:
+                kept.append([slice(0, K + 1), slice(n - K, n)])
+                dropped.append(slice(K + 1, n - K))
+        pieces = []
+        for i in range(nd):
+            for head in itertools.product(*kept[:i]):
+                pieces.append(tuple(head) + (dropped[i],) + (slice(None),) * (nd - 1 - i))
+        return pieces
 
     def mask(self) -> NDArray[np.bool_]:
         """Boolean mask of the retained modes on the full half-spectrum."""
@@ -93,8 +113,8 @@ class SpectralBand:
         """Write ``compact`` into ``full`` and zero the discarded modes."""
         lead = compact.shape[: compact.ndim - self.grid.ndim]
         pre = (slice(None),) * len(lead)
-        if self.dealias:
-            full.fill(0)
+        for piece in self._complement:
+            full[pre + piece] = 0
         for src, dst in self._blocks:
             full[pre + src] = compact[pre + dst]
         return full
@@ -188,7 +208,8 @@ class PseudoSpectralForcing:
         q_grad = band.gather(grid.q_grad)
         self._q2 = np.ascontiguousarray(np.sum(q_lap**2, axis=0))
         self._qg = [np.ascontiguousarray(q_grad[i]) for i in range(nd)]
-        self._g = [np.empty(band.shape, complex) for _ in range(self.n_forward)]
+        self._q2_blocks = [self._q2[dst] for _, dst in band.blocks]
+        self._qg_blocks = [[q[dst] for q in self._qg] for _, dst in band.blocks]
         self.plans = None if self.zero else _Plans(grid, self.n_inverse, self.n_forward, threads, planner)
         self._expr_d = "-(q2 * g0) - 1j * (" + " + ".join(f"q{i} * g{i + 1}" for i in range(nd)) + ")"
 
@@ -218,9 +239,10 @@ class PseudoSpectralForcing:
         for i in range(1, self.n_forward):
             np.multiply(factors[i - 1], th, out=p.rin[i])
             p.forward(i)
-            band.gather(p.cout[i], out=self._g[i])
-        local = {"q2": self._q2, "g0": self._g[1]}
-        for i in range(self.grid.ndim):
-            local[f"q{i}"] = self._qg[i]
-            local[f"g{i + 1}"] = self._g[2 + i]
-        numexpr.evaluate(self._expr_d, local_dict=local, out=d_out, casting="same_kind")
+        # d straight from the FFT outputs, block by block (no gathered copies).
+        for b, (src, dst) in enumerate(band.blocks):
+            local = {"q2": self._q2_blocks[b], "g0": p.cout[1][src]}
+            for i in range(self.grid.ndim):
+                local[f"q{i}"] = self._qg_blocks[b][i]
+                local[f"g{i + 1}"] = p.cout[2 + i][src]
+            numexpr.evaluate(self._expr_d, local_dict=local, out=d_out[dst], casting="same_kind")
