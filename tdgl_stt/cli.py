@@ -18,7 +18,7 @@ from ._version import __version__
 from .api import parse_wavevectors, exact_modes, grid_modes
 from .config import load_config
 from .errors import TdglSttError
-from .runner import StopRequest, run
+from .runner import StopRequest, resume, run
 from .units import unit_labels
 
 EXIT_USER_ERROR = 2
@@ -27,12 +27,25 @@ EXIT_INTERRUPTED = 130
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    if (args.config is None) == (args.resume is None):
+        raise TdglSttError("give a config file (tdgl-stt run CONFIG) or a file to resume "
+                           "(tdgl-stt run --resume OUT.nc), not both")
+    if args.resume is not None and args.output is not None:
+        raise TdglSttError("--resume continues the file in place; -o/--output cannot be used with it")
+    if args.threads < 1:
+        raise TdglSttError(f"--threads must be >= 1, got {args.threads}")
+    config = load_config(args.config) if args.config is not None else None
     stop = StopRequest()
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     progress = False if args.quiet else None
-    result = run(config, output=args.output, progress=progress, threads=args.threads, stop=stop)
+    try:
+        if config is not None:
+            result = run(config, output=args.output, progress=progress, threads=args.threads, stop=stop)
+        else:
+            result = resume(args.resume, progress=progress, threads=args.threads, stop=stop)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if result.status == "complete" and not args.quiet:
         print(f"tdgl-stt: wrote {result.frames_written} frames to {result.path}", file=sys.stderr)
     return {"complete": 0, "interrupted": EXIT_INTERRUPTED, "diverged": EXIT_DIVERGED}[result.status]
@@ -178,11 +191,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"tdgl-stt {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("run", help="evolve a config and stream NetCDF")
-    r.add_argument("config", help="TOML run configuration")
+    r = sub.add_parser("run", help="evolve a config and stream NetCDF, or resume an interrupted run")
+    r.add_argument("config", nargs="?", help="TOML run configuration")
+    r.add_argument("--resume", metavar="OUT.nc",
+                   help="continue this interrupted or killed run in place, with the config stored in it")
     r.add_argument("-o", "--output", help="output NetCDF path (default: [output] path)")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
-    r.add_argument("--threads", type=int, default=1, help="FFTW threads (default 1)")
+    r.add_argument("--threads", type=int, default=1,
+                   help="threads for the propagator and the field transforms (default 1); "
+                        "the output is bitwise the same for any value")
     r.set_defaults(func=_cmd_run)
     m = sub.add_parser("modes", help="print the exact modes w_j(q) of a config's model")
     m.add_argument("config", help="TOML run configuration")
@@ -220,6 +237,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except TdglSttError as exc:
         print(f"tdgl-stt: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except RuntimeError as exc:  # netCDF-C/HDF5 failing to read data of a file that opened: damage
+        if not str(exc).startswith("NetCDF:"):
+            raise
+        where = getattr(args, "run", None) or getattr(args, "resume", None) or "a NetCDF file"
+        print(f"tdgl-stt: error: {where}: cannot be read ({exc}): the file is truncated or corrupted",
+              file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("tdgl-stt: interrupted", file=sys.stderr)

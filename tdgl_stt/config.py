@@ -43,8 +43,8 @@ from typing import Any, Literal, NoReturn, TypeVar
 from .errors import ConfigError
 
 __all__ = [
-    "FIELDS",
     "BYTES_PER_GRID_POINT",
+    "FIELDS",
     "GridConfig",
     "InitialConfig",
     "MaterialConfig",
@@ -52,6 +52,7 @@ __all__ = [
     "OutputConfig",
     "RunConfig",
     "TimeConfig",
+    "available_memory",
     "load_config",
     "parse_config",
 ]
@@ -64,8 +65,11 @@ INITIAL_KINDS: tuple[str, ...] = ("noise", "mode", "gaussian")
 INTEGRATORS: tuple[str, ...] = ("exact",)
 TABLES: tuple[str, ...] = ("model", "grid", "time", "initial", "output", "material")
 
-#: Rough working-memory cost of one grid point (fields, spectra, propagator, FFT buffers).
-BYTES_PER_GRID_POINT = 200
+#: Working memory per grid point (fields, spectra, propagator and its construction, FFT buffers):
+#: the peak RSS of `tdgl-stt run` grew by 420-530 bytes per point from 512^2 to 2048^2 (3 fields).
+BYTES_PER_GRID_POINT = 512
+#: Magnitudes allowed for the non-zero entries of A(q) on the grid (see ``_check_magnitudes``).
+ENTRY_RANGE: tuple[float, float] = (1e-100, 1e100)
 
 
 @dataclass(frozen=True)
@@ -124,10 +128,16 @@ class InitialConfig:
 
 @dataclass(frozen=True)
 class OutputConfig:
-    """The ``[output]`` table."""
+    """The ``[output]`` table.
+
+    ``checkpoint_every``: frames between two restart checkpoints of the spectral state (for
+    ``tdgl-stt run --resume``); None: the runner's default (checkpoint bytes at most 2 % of the
+    frame bytes, :func:`tdgl_stt.runner.checkpoint_interval`).
+    """
 
     path: str = "out.nc"
     fields: tuple[str, ...] = FIELDS
+    checkpoint_every: int | None = None
 
 
 @dataclass(frozen=True)
@@ -178,9 +188,14 @@ class RunConfig:
 _T = TypeVar("_T")
 
 
+def _printable(text: str) -> str:
+    """``text`` with every non-printable character escaped (a key may hold any unicode)."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 def _fail(key: str, message: str) -> NoReturn:
-    """Raise :class:`ConfigError` with a one-line message."""
-    raise ConfigError(key, " ".join(message.split()))
+    """Raise :class:`ConfigError` with a one-line message and a printable key."""
+    raise ConfigError(_printable(key), _printable(" ".join(message.split())))
 
 
 def _describe(value: object) -> str:
@@ -401,15 +416,30 @@ class _Table:
             _fail(self.key(k), f"not allowed here: {reason}; got {_describe(self.table[k])}")
 
 
+def available_memory() -> int | None:
+    """Bytes of memory available for a new allocation: ``MemAvailable`` of ``/proc/meminfo``
+    (free memory plus the page cache and other memory the kernel can reclaim), else free
+    physical pages from ``sysconf``; None if neither is known."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        avail = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+    return avail if avail > 0 else None
+
+
 def _grid_memory_check(n: tuple[int, ...]) -> None:
     """Refuse a grid whose working set (~BYTES_PER_GRID_POINT per point) exceeds free memory."""
     points = math.prod(n)
     need = points * BYTES_PER_GRID_POINT
-    try:
-        avail = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return
-    if avail > 0 and need > avail:
+    avail = available_memory()
+    if avail is not None and need > avail:
         gib = 2.0**30
         _fail(
             "grid.n",
@@ -484,7 +514,57 @@ def _parse_model(raw: Mapping[str, object], grid: GridConfig) -> ModelConfig:
             "model.coulomb",
             'coulomb = "film" is the 2D kernel |q|/ks; it needs a 1D or 2D grid, got a 3D grid',
         )
+    _check_magnitudes(model, grid)
     return model
+
+
+def _check_magnitudes(model: ModelConfig, grid: GridConfig) -> None:
+    """Refuse values whose coefficients, or entries of A(q) on the grid, leave float64's safe range.
+
+    Every value may be valid on its own and still overflow in combination (Delta/T = 800 makes
+    cosh^2(Delta/2T) of Eq. 15 overflow; L = 1e-300 makes q^2 infinite). The exact propagator
+    multiplies up to three entries of A(q), so each non-zero entry must lie within
+    :data:`ENTRY_RANGE` at the smallest and the largest wavevector of the grid.
+    """
+    from .params import coefficients_from_model  # lazy: params imports this module
+
+    inputs = (f"Delta = {model.Delta:g}, T = {model.T:g}, vF = {model.vF:g}, tau = {model.tau:g}, "
+              f"d = {model.d}")
+    try:
+        c = coefficients_from_model(model)
+        coefficients = {"I": c.I, "c2": c.c2, "D": c.D, "Delta^2/T": c.torque_prefactor,
+                        "|vT|": math.hypot(*c.vT), "1/tauE": c.g}
+    except (OverflowError, ZeroDivisionError) as exc:
+        _fail("model", f"deriving the coefficients of equations (1)-(3) from {inputs} fails "
+                       f"({type(exc).__name__}: {exc}); choose values of moderate size")
+    for name, value in coefficients.items():
+        if not math.isfinite(value):
+            _fail("model", f"the derived coefficient {name} = {value} is not finite ({inputs}); "
+                           "choose values of moderate size")
+    low, high = ENTRY_RANGE
+    q_min = 2.0 * math.pi / max(grid.L)
+    q_max = math.hypot(*(math.pi * n / L for n, L in zip(grid.n, grid.L)))
+    for q in (q_min, q_max):
+        if not low <= q <= high:
+            _fail("grid.L", f"the grid's wavevectors reach |q| = {q:.3g}, outside {low:g}..{high:g}; "
+                            "choose a length unit in which L and L/n are of moderate size")
+        ratio = 0.0 if model.coulomb == "none" else q / model.ks
+        eps = ratio * ratio if model.coulomb == "bulk" else ratio  # no ** : it raises on overflow
+        entries = {
+            "c2 q^2": c.c2 * q * q,
+            "(Delta^2/T) |q| |vT|": c.torque_prefactor * q * coefficients["|vT|"],
+            "2 D q^2": 2.0 * c.D * q * q,
+            "eps_hat(q)": eps,
+            "1/tauE": c.g,
+            "I": c.I,
+        }
+        for name, value in entries.items():
+            if value != 0 and not low <= abs(value) <= high:
+                _fail("model", f"at |q| = {q:.3g} the entry {name} of A(q) is {value:.3g}, outside "
+                               f"{low:g}..{high:g} where the exact propagator's float64 arithmetic is "
+                               f"safe (I = {c.I:.3g}, c2 = {c.c2:.3g}, D = {c.D:.3g}, "
+                               f"Delta^2/T = {c.torque_prefactor:.3g}); choose units in which they are "
+                               "of moderate size")
 
 
 def _parse_time(raw: Mapping[str, object]) -> TimeConfig:
@@ -494,6 +574,15 @@ def _parse_time(raw: Mapping[str, object]) -> TimeConfig:
         n_frames=t.required("n_frames", lambda k, v: _integer(k, v, low=1)),
         integrator=t.optional("integrator", lambda k, v: _choice(k, v, INTEGRATORS), "exact"),
     )
+
+
+def _gaussian_width(key: str, value: object) -> float:
+    """A width ``w > 0`` whose ``2 w^2`` is a finite, non-zero float (1e-154 < w < 9e153)."""
+    w = _positive(key, value)
+    if not 0.0 < 2.0 * w * w < math.inf:
+        _fail(key, f"got {_describe(value)}; 2 width^2 must be a finite non-zero float "
+                   "(1e-154 < width < 9e153)")
+    return w
 
 
 def _mode_index(grid: GridConfig) -> Callable[[str, object], tuple[int, ...]]:
@@ -534,7 +623,7 @@ def _parse_initial(
         ),
         branch=t.optional("branch", lambda k, v: _integer(k, v, low=0, high=n_branches - 1)),
         width=(
-            t.required("width", _positive, hint='kind = "gaussian" needs width > 0')
+            t.required("width", _gaussian_width, hint='kind = "gaussian" needs width > 0')
             if is_gauss
             else None
         ),
@@ -570,6 +659,7 @@ def _parse_output(raw: Mapping[str, object]) -> OutputConfig:
     return OutputConfig(
         path=t.optional("path", _nonempty_string, "out.nc"),
         fields=t.optional("fields", _field_list, FIELDS),
+        checkpoint_every=t.optional("checkpoint_every", lambda k, v: _integer(k, v, low=1)),
     )
 
 

@@ -75,6 +75,13 @@ class RealFFT:
         FFTW planner effort, e.g. ``"FFTW_MEASURE"``.
     backend
         ``"pyfftw"``, ``"scipy"`` or ``None`` (pyFFTW if importable).
+    wisdom
+        Plan with the wisdom cached on disk and in memory, and save it (default). With False
+        and ``planner="FFTW_ESTIMATE"`` the plan, hence every rounding of the result, depends
+        only on the shape, the thread count and the FFTW build: FFTW applies any wisdom it holds
+        for a problem even to an ESTIMATE plan, so the wisdom in memory is set aside while
+        planning and restored afterwards. Timed plans (MEASURE, PATIENT) can differ from one
+        process to the next, and so can their last bits.
     """
 
     def __init__(
@@ -84,6 +91,7 @@ class RealFFT:
         threads: int = 1,
         planner: str = "FFTW_MEASURE",
         backend: str | None = None,
+        wisdom: bool = True,
     ) -> None:
         self.shape = tuple(shape)
         self.spectral_shape = self.shape[:-1] + (self.shape[-1] // 2 + 1,)
@@ -93,15 +101,25 @@ class RealFFT:
         if self.backend == "pyfftw":
             if not HAVE_PYFFTW:
                 raise ImportError("pyFFTW is not importable")
-            _load_wisdom()
             self._rin = pyfftw.empty_aligned(self.shape, dtype="float64")
             self._cout = pyfftw.empty_aligned(self.spectral_shape, dtype="complex128")
             self._cin = pyfftw.empty_aligned(self.spectral_shape, dtype="complex128")
             self._rout = pyfftw.empty_aligned(self.shape, dtype="float64")
             flags = (planner,)
-            self._fwd = pyfftw.FFTW(self._rin, self._cout, axes=axes, direction="FFTW_FORWARD", flags=flags, threads=threads)
-            self._inv = pyfftw.FFTW(self._cin, self._rout, axes=axes, direction="FFTW_BACKWARD", flags=flags + ("FFTW_DESTROY_INPUT",), threads=threads)
-            _save_wisdom()
+            if wisdom:
+                _load_wisdom()
+            else:
+                held = pyfftw.export_wisdom()
+                pyfftw.forget_wisdom()
+            try:
+                self._fwd = pyfftw.FFTW(self._rin, self._cout, axes=axes, direction="FFTW_FORWARD", flags=flags, threads=threads)
+                self._inv = pyfftw.FFTW(self._cin, self._rout, axes=axes, direction="FFTW_BACKWARD", flags=flags + ("FFTW_DESTROY_INPUT",), threads=threads)
+            finally:
+                if not wisdom:
+                    pyfftw.forget_wisdom()
+                    pyfftw.import_wisdom(held)
+            if wisdom:
+                _save_wisdom()
         else:
             import scipy.fft
 

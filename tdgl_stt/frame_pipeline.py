@@ -5,8 +5,9 @@ GIL: numexpr (the propagator multiply), FFTW (the inverse transforms) and netCDF
 write and its syncs). Writing frame ``n`` on a background thread while frame ``n + 1`` is
 computed therefore uses a second core when there is one; on one core it costs a thread switch.
 
-Only one thread ever touches the file, frames are committed in order by the same two-phase
-commit of :meth:`tdgl_stt.io_netcdf.RunWriter.write_frame`, and at most one frame is in flight.
+One thread at a time touches the file (the caller only after :meth:`BackgroundFrameWriter.wait`),
+frames are committed in order by the same two-phase commit of
+:meth:`tdgl_stt.io_netcdf.RunWriter.write_frame`, and at most one frame is in flight.
 A crash therefore loses at most the frame being written, exactly as without the pipeline, and
 a file read after a crash holds a prefix of the frames.
 """
@@ -25,8 +26,9 @@ from .io_netcdf import RunWriter
 class BackgroundFrameWriter:
     """Hands frames to ``writer.write_frame`` on one background thread, one frame in flight.
 
-    The caller must not modify the arrays of a submitted frame until the *next* call to
-    :meth:`submit` (or :meth:`wait`) has returned: two alternating buffer sets suffice.
+    The caller must not modify the arrays of a submitted frame (and of its checkpoint) until the
+    *next* call to :meth:`submit` (or :meth:`wait`) has returned: two alternating buffer sets
+    suffice.
     An error of a write (:class:`tdgl_stt.errors.OutputError`, e.g. a full disk) is raised in
     the caller's thread by the next :meth:`submit` or :meth:`wait`.
 
@@ -42,10 +44,22 @@ class BackgroundFrameWriter:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tdgl-stt-writer")
         self._pending: Future | None = None
 
-    def submit(self, t: float, values: Mapping[str, np.ndarray]) -> None:
-        """Wait for the frame in flight (re-raising its error), then start writing this one."""
+    def submit(self, t: float, values: Mapping[str, np.ndarray],
+               checkpoint: Mapping[str, np.ndarray] | None = None) -> None:
+        """Wait for the frame in flight (re-raising its error), then start writing this one.
+
+        With ``checkpoint``, the state arrays are written after the frame is committed
+        (:meth:`~tdgl_stt.io_netcdf.RunWriter.write_checkpoint`), as the checkpoint of this frame;
+        the same rule holds for them as for ``values``.
+        """
         self.wait()
-        self._pending = self._pool.submit(self._writer.write_frame, t, values)
+        self._pending = self._pool.submit(self._write, t, values, checkpoint)
+
+    def _write(self, t: float, values: Mapping[str, np.ndarray],
+               checkpoint: Mapping[str, np.ndarray] | None) -> None:
+        self._writer.write_frame(t, values)
+        if checkpoint is not None:
+            self._writer.write_checkpoint(self._writer.n_written - 1, checkpoint)
 
     def wait(self) -> None:
         """Block until the frame in flight is committed; re-raise its error if it failed."""

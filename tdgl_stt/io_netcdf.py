@@ -22,6 +22,7 @@ import importlib.util
 import math
 import numbers
 import os
+import shutil
 import tempfile
 import warnings
 from collections.abc import Mapping, Sequence
@@ -34,13 +35,16 @@ import numpy as np
 import xarray as xr
 
 from ._version import __version__
+from .checkpoint import CheckpointSpec, create_slots, has_slots, write_slot
 from .errors import InputFileError, OutputError
 
 __all__ = [
     "FIELD_NAMES",
     "STATUSES",
     "RunWriter",
+    "check_free_space",
     "check_output_path",
+    "format_bytes",
     "open_run",
 ]
 
@@ -172,6 +176,40 @@ def _iso_now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
+def format_bytes(n: float) -> str:
+    """``1536`` -> ``"1.5 KiB"``: a byte count for messages."""
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} bytes" if unit == "bytes" else f"{n:.3g} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")
+
+
+def _free_bytes(directory: Path) -> int | None:
+    """Bytes available to this process in the file system of ``directory``, or None."""
+    try:
+        return shutil.disk_usage(directory).free
+    except OSError:
+        return None
+
+
+#: Free bytes below which a writer whose write failed leaves the attributes alone: HDF5 damages
+#: a file's attribute storage when it runs out of space while rewriting it (measured: after a
+#: status update on a full tmpfs no attribute of the file could be written again).
+_METADATA_ROOM = 1 << 20
+
+
+def _space_hint(path: Path) -> str:
+    """``"; the file system is full (12 KiB free in DIR)"`` when it nearly is, else ``""``.
+
+    HDF5 reports a full disk as a generic "HDF error"; this says what the error was.
+    """
+    free = _free_bytes(path.parent)
+    if free is not None and free < _METADATA_ROOM:
+        return f"; the file system is full ({format_bytes(free)} free in {path.parent})"
+    return ""
+
+
 # --------------------------------------------------------------------------- output path
 
 
@@ -221,6 +259,40 @@ def _probe_directory(target: Path, parent: Path) -> None:
     os.unlink(probe)
 
 
+def check_free_space(path: str | os.PathLike, nbytes: int, what: str = "", *,
+                     replaced: bool = True) -> None:
+    """Refuse to start a run whose output would not fit on its file system.
+
+    Parameters
+    ----------
+    path
+        The output file.
+    nbytes
+        Estimated bytes still to be written.
+    what
+        How the estimate was made, for the message (e.g. "21 frames x 3 fields x ...").
+    replaced
+        The file, if it exists, is replaced (its size counts as free), not extended.
+
+    Raises
+    ------
+    tdgl_stt.errors.OutputError
+        One line with the estimate and the free space.
+    """
+    target = Path(path)
+    free = _free_bytes(target.parent)
+    if free is None:
+        return
+    if replaced and target.is_file():
+        free += target.stat().st_size
+    if nbytes > free:
+        how = f" ({what})" if what else ""
+        raise OutputError(
+            f"cannot write output file {target}: it needs about {format_bytes(nbytes)}{how} but "
+            f"only {format_bytes(free)} is free in {target.parent}"
+        )
+
+
 # --------------------------------------------------------------------------- writer
 
 
@@ -258,6 +330,9 @@ class RunWriter:
         25-40x slower and files only ~16 % smaller on float64 fields.
     overwrite
         Allow replacing an existing file (default True, like ``netCDF4.Dataset(mode="w")``).
+    checkpoint
+        State arrays of a restart checkpoint (:mod:`tdgl_stt.checkpoint`): the file gets two
+        checkpoint slots, filled by :meth:`write_checkpoint`. None: no checkpoint.
 
     Raises
     ------
@@ -281,6 +356,7 @@ class RunWriter:
         energy_units: str = "1",
         zlib: bool = False,
         overwrite: bool = True,
+        checkpoint: CheckpointSpec | None = None,
     ) -> None:
         self._path = Path(path)
         self._axes = _check_axes(axes)
@@ -300,12 +376,84 @@ class RunWriter:
         self._n = 0
         self._last_t = -math.inf
         self._status = "running"
-        self._ds: netCDF4.Dataset | None = self._create(user_attrs, units, zlib)
+        self._checkpoint_slot: int | None = 0 if checkpoint else None
+        self._write_failed = False
+        self._ds: netCDF4.Dataset | None = self._create(user_attrs, units, zlib, checkpoint)
+
+    @classmethod
+    def reopen(cls, path: str | os.PathLike, *, keep: int, checkpoint_slot: int | None = None,
+               note: str = "") -> RunWriter:
+        """Open an existing run file to continue it (``tdgl-stt run --resume``).
+
+        Frames ``0 .. keep-1`` are kept; the next :meth:`write_frame` or :meth:`verify_frame`
+        is frame ``keep``. Frames stored beyond it stay in the file until they are verified or
+        overwritten. The status becomes ``"running"`` and ``note`` is appended to ``history``.
+
+        Parameters
+        ----------
+        path
+            A run file written by :class:`RunWriter`.
+        keep
+            Number of frames kept (>= 1; each must have a finite time).
+        checkpoint_slot
+            Slot of the next :meth:`write_checkpoint` (the one *not* holding the checkpoint the
+            run resumes from); None if the file has no checkpoint slots.
+        note
+            Appended to the ``history`` attribute, after the time stamp.
+
+        Raises
+        ------
+        tdgl_stt.errors.OutputError
+            The file cannot be opened for writing (one line naming the path).
+        tdgl_stt.errors.InputFileError
+            The file is not a run file of this layout, or frame ``keep - 1`` is not committed.
+        """
+        self = cls.__new__(cls)
+        self._path = Path(path)
+        try:
+            ds = netCDF4.Dataset(self._path, mode="a")
+        except (OSError, RuntimeError) as exc:
+            raise OutputError(self._create_error(exc).replace("cannot write output file",
+                                                               "cannot reopen")) from None
+        try:
+            ds.set_auto_maskandscale(False)
+            self._ds = ds
+            self._fields = tuple(name for name in FIELD_NAMES if name in ds.variables)
+            if not self._fields:
+                raise InputFileError(f"{self._path} holds none of the fields {FIELD_NAMES}")
+            self._axes = tuple(ds.variables[self._fields[0]].dimensions[1:])
+            if self._axes not in AXIS_SETS:
+                raise InputFileError(f"{self._path}: unexpected dimensions {self._axes}")
+            self._coords = {axis: np.asarray(ds.variables[axis][:]) for axis in self._axes}
+            self._lengths = tuple(float(ds.variables[axis].getncattr("period")) for axis in self._axes)
+            self._shape = tuple(len(self._coords[axis]) for axis in self._axes)
+            times = ds.variables[TIME_DIM]
+            if not 1 <= keep <= len(times) or not math.isfinite(float(times[keep - 1])):
+                raise InputFileError(f"{self._path}: frame {keep - 1} is not committed")
+            self._n = keep
+            self._write_failed = False
+            self._last_t = float(times[keep - 1])
+            self._status = str(ds.getncattr("status"))
+            self._checkpoint_slot = checkpoint_slot if has_slots(ds) else None
+            for name in self._fields:
+                ds.variables[name].set_var_chunk_cache(size=0, nelems=1, preemption=1.0)
+            history = str(ds.getncattr("history")) if "history" in ds.ncattrs() else ""
+            entry = f"{_iso_now()}: {note or 'reopened'} ({SOURCE_PREFIX} {__version__})"
+            self._put_attrs(ds, {"history": f"{history}\n{entry}" if history else entry})
+            self.set_status("running", "")
+        except BaseException:
+            self._ds = None
+            try:
+                ds.close()
+            except (OSError, RuntimeError):
+                pass
+            raise
+        return self
 
     # ----------------------------------------------------------------- creation
 
     def _create(self, user_attrs: dict[str, Any], units: Mapping[str, str],
-                zlib: bool) -> netCDF4.Dataset:
+                zlib: bool, checkpoint: CheckpointSpec | None) -> netCDF4.Dataset:
         """Create and define the file; on failure remove it and raise OutputError."""
         try:
             ds = netCDF4.Dataset(self._path, mode="w", format="NETCDF4")
@@ -316,13 +464,18 @@ class RunWriter:
             self._define_global_attrs(ds, user_attrs)
             self._define_coordinates(ds, units)
             self._define_fields(ds, units["energy"], zlib)
+            if checkpoint:
+                create_slots(ds, checkpoint)
             ds.sync()
         except BaseException as exc:
-            ds.close()
+            try:
+                ds.close()
+            except (OSError, RuntimeError):
+                pass
             self._path.unlink(missing_ok=True)
             if isinstance(exc, (OSError, RuntimeError)):
                 raise OutputError(f"cannot write output file {self._path}: "
-                                  f"{_exc_text(exc)}") from None
+                                  f"{_exc_text(exc)}{_space_hint(self._path)}") from None
             raise
         return ds
 
@@ -427,10 +580,72 @@ class RunWriter:
             ds.variables[TIME_DIM][index] = time
             ds.sync()
         except (OSError, RuntimeError) as exc:
+            self._write_failed = True
             raise OutputError(f"cannot write frame {index} to {self._path}: "
-                              f"{_exc_text(exc)}") from None
+                              f"{_exc_text(exc)}{_space_hint(self._path)}") from None
         self._n = index + 1
         self._last_t = time
+
+    def write_checkpoint(self, frame: int, arrays: Mapping[str, np.ndarray]) -> None:
+        """Store the state after committed frame ``frame`` (:func:`tdgl_stt.checkpoint.write_slot`).
+
+        Slots alternate, so the previous checkpoint stays valid while this one is written.
+
+        Raises
+        ------
+        ValueError
+            The file has no checkpoint slots, or ``frame`` is not a committed frame.
+        tdgl_stt.errors.OutputError
+            The write failed (e.g. disk full).
+        """
+        ds = self._require_open()
+        if self._checkpoint_slot is None:
+            raise ValueError(f"{self._path} has no checkpoint slots")
+        if not 0 <= frame < self._n:
+            raise ValueError(f"checkpoint of frame {frame}: only frames 0..{self._n - 1} are committed")
+        try:
+            write_slot(ds, self._checkpoint_slot, frame, arrays)
+        except (OSError, RuntimeError) as exc:
+            self._write_failed = True
+            raise OutputError(f"cannot write the checkpoint of frame {frame} to {self._path}: "
+                              f"{_exc_text(exc)}{_space_hint(self._path)}") from None
+        self._checkpoint_slot = 1 - self._checkpoint_slot
+
+    def read_frame(self, index: int) -> tuple[float, dict[str, np.ndarray]]:
+        """Time and fields of a frame stored in the file (of a reopened file, for checks)."""
+        ds = self._require_open()
+        try:
+            time = float(ds.variables[TIME_DIM][index])
+            return time, {name: np.asarray(ds.variables[name][index, ...], dtype=np.float64)
+                          for name in self._fields}
+        except (OSError, RuntimeError, IndexError) as exc:
+            raise InputFileError(f"{self._path}: frame {index} cannot be read: "
+                                 f"{_exc_text(exc)}") from None
+
+    def verify_frame(self, t: float, values: Mapping[str, np.ndarray]) -> bool:
+        """Accept the frame already stored at index :attr:`n_written` if it is this one, bitwise.
+
+        For a resumed run, whose recomputed frames are on disk already. If the stored frame
+        has time ``t`` and exactly ``values``, it counts as written (:attr:`n_written` grows by
+        one) and True is returned; otherwise (different, unreadable or absent) nothing changes
+        and the caller writes the frame with :meth:`write_frame`.
+        """
+        ds = self._require_open()
+        time = self._check_time(t)
+        arrays = self._check_values(values)
+        index = self._n
+        try:
+            if index >= len(ds.dimensions[TIME_DIM]) or float(ds.variables[TIME_DIM][index]) != time:
+                return False
+            for name, array in arrays.items():
+                stored = np.asarray(ds.variables[name][index, ...], dtype=np.float64)
+                if stored.tobytes() != array.tobytes():
+                    return False
+        except (OSError, RuntimeError, IndexError):
+            return False
+        self._n = index + 1
+        self._last_t = time
+        return True
 
     def set_status(self, status: str, message: str = "") -> None:
         """Set the global attributes ``status`` and ``status_message``, then sync.
@@ -446,13 +661,16 @@ class RunWriter:
         if status not in STATUSES:
             raise ValueError(f"status {status!r}: allowed values are {', '.join(STATUSES)}")
         ds = self._require_open()
+        self._check_room()
         self._put_attrs(ds, {"status": status, "status_message": _one_line(message, 2000)})
         self._status = status
 
     def set_attrs(self, attrs: Mapping[str, Any]) -> None:
         """Add or replace global attributes (same rules as the constructor), then sync."""
         converted = _convert_attrs(attrs)
-        self._put_attrs(self._require_open(), converted)
+        ds = self._require_open()
+        self._check_room()
+        self._put_attrs(ds, converted)
 
     def close(self) -> None:
         """Close the file (idempotent). The status is left as it is."""
@@ -492,6 +710,17 @@ class RunWriter:
 
     # ----------------------------------------------------------------- internals
 
+    def _check_room(self) -> None:
+        """After a failed write, refuse to touch the attributes while the disk is (nearly) full:
+        rewriting them without room damages the file's attribute storage for good, whereas the
+        frames, the checkpoint and a later resume survive an untouched file."""
+        if not self._write_failed:
+            return
+        free = _free_bytes(self._path.parent)
+        if free is not None and free < _METADATA_ROOM:
+            raise OutputError(f"cannot update the attributes of {self._path}: the file system is "
+                              f"full ({format_bytes(free)} free in {self._path.parent})")
+
     def _require_open(self) -> netCDF4.Dataset:
         if self._ds is None:
             raise OutputError(f"cannot write to {self._path}: the writer is closed")
@@ -504,7 +733,7 @@ class RunWriter:
             ds.sync()
         except (OSError, RuntimeError) as exc:
             raise OutputError(f"cannot write attributes to {self._path}: "
-                              f"{_exc_text(exc)}") from None
+                              f"{_exc_text(exc)}{_space_hint(self._path)}") from None
 
     def _check_time(self, t: float) -> float:
         if isinstance(t, (bool, np.bool_)) or not isinstance(t, numbers.Real):

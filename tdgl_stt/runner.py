@@ -1,7 +1,13 @@
 """Run a config: initial state -> exact stepping -> streamed NetCDF, with progress and clean stops.
 
-The runner owns saving, progress, interrupts and the divergence check; physics lives in
-:mod:`tdgl_stt.model` and :mod:`tdgl_stt.propagator`.
+The runner owns saving, checkpoints, resuming, progress, interrupts and the divergence check;
+physics lives in :mod:`tdgl_stt.model` and :mod:`tdgl_stt.propagator`.
+
+Every frame is a deterministic function of the config: the propagator multiply is elementwise
+and the transforms are fixed single-threaded plans (:mod:`tdgl_stt.field_transforms`), so the
+output is bitwise the same for any ``threads`` and in any process. That is what lets
+:func:`resume` continue a killed run from a checkpoint of the spectral state and produce the
+very bits of an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -17,16 +23,19 @@ import numpy as np
 from tqdm import tqdm
 
 from ._version import __version__
+from .checkpoint import Checkpoint
 from .config import FIELDS, RunConfig
-from .fft import RealFFT
+from .errors import InputFileError, OutputError
+from .field_transforms import FieldTransforms
 from .frame_pipeline import BackgroundFrameWriter
 from .grid import Grid
 from .initial import initial_state
 from .integrators.exact import ExactStepper
-from .io_netcdf import RunWriter, check_output_path
+from .io_netcdf import RunWriter, check_free_space, check_output_path, format_bytes
 from .model import mode_entries
 from .params import Coefficients, coefficients_from_model
 from .propagator import exact_frequencies
+from .resume import ResumePoint, find_resume_point, state_spec
 from .units import unit_labels
 
 #: The rms amplitude of the state above which a run is stopped as diverged.
@@ -34,6 +43,11 @@ OVERFLOW_AMPLITUDE = 1e150
 #: Frames between two checks of the rms amplitude (a NaN/Inf is caught at every frame, before
 #: the frame is written).
 AMPLITUDE_CHECK_EVERY = 32
+#: Default checkpoint interval: the checkpoint bytes are at most this share of the frame bytes.
+CHECKPOINT_SHARE = 0.02
+#: Relative difference up to which a checkpoint that does not reproduce its frame bitwise is
+#: taken as rounded differently (another FFT build) rather than damaged.
+ROUND_OFF = 1e-12
 
 
 class Interrupted(Exception):
@@ -89,6 +103,7 @@ class RunResult:
     frames_written: int
     message: str = ""
     growth: GrowthReport | None = None
+    resumed_from: int | None = None
 
 
 def growth_report(stepper: ExactStepper, grid: Grid) -> GrowthReport:
@@ -101,6 +116,31 @@ def growth_report(stepper: ExactStepper, grid: Grid) -> GrowthReport:
     q = tuple(float(grid.q_lap[i][spec_idx]) for i in range(grid.ndim))
     k = tuple(int(round(qi * Li / (2 * math.pi))) for qi, Li in zip(q, grid.L))
     return GrowthReport(rate=float(im[idx]), omega=complex(w[idx]), q=q, k=k)
+
+
+def checkpoint_interval(config: RunConfig) -> int:
+    """Frames between two checkpoints: ``[output] checkpoint_every``, or by default the smallest
+    interval whose checkpoint bytes are at most :data:`CHECKPOINT_SHARE` of the frame bytes
+    (51 frames for three fields, 151 for one)."""
+    if config.output.checkpoint_every is not None:
+        return config.output.checkpoint_every
+    n = config.grid.n
+    state = 3 * math.prod(n[:-1]) * (n[-1] // 2 + 1) * 16
+    frame = len(config.output.fields) * math.prod(n) * 8
+    return max(1, math.ceil(state / (CHECKPOINT_SHARE * frame)))
+
+
+def output_size(config: RunConfig, frames: int, *, new_file: bool = True) -> tuple[int, str]:
+    """Bytes that ``frames`` more frames (and, in a new file, the two checkpoint slots) add to
+    the output file, and how that was counted, for messages."""
+    points = math.prod(config.grid.n)
+    fields = len(config.output.fields)
+    n = config.grid.n
+    slots = 2 * 3 * math.prod(n[:-1]) * (n[-1] // 2 + 1) * 16 if new_file else 0
+    what = f"{frames} frames x {fields} fields x {points} grid points x 8 bytes"
+    if slots:
+        what += f", plus {format_bytes(slots)} of checkpoint"
+    return frames * fields * points * 8 + slots, what
 
 
 def run_attributes(config: RunConfig, coeffs: Coefficients, stepper: ExactStepper, growth: GrowthReport) -> dict:
@@ -125,11 +165,43 @@ def run_attributes(config: RunConfig, coeffs: Coefficients, stepper: ExactSteppe
         "n_fallback_modes": stepper.n_fallback,
         "max_growth_rate": growth.rate,
         "max_growth_q": growth.q,
+        "checkpoint_every": checkpoint_interval(config),
+        "fft_plans": "FFTW_ESTIMATE, single-threaded, no wisdom: bitwise the same for any --threads",
     }
     attrs.update(coeffs.derived_attrs())
     if config.conversion:
         attrs.update({f"si_{k}": v for k, v in config.conversion.items()})
     return attrs
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """Everything a run builds from its config before the first frame."""
+
+    config: RunConfig
+    coeffs: Coefficients
+    grid: Grid
+    stepper: ExactStepper
+    transforms: FieldTransforms
+    growth: GrowthReport
+    checkpoint_every: int
+
+
+def _prepare(config: RunConfig, threads: int, say: Callable[[str], None]) -> _Setup:
+    coeffs = coefficients_from_model(config.model)
+    grid = Grid(tuple(config.grid.n), tuple(float(v) for v in config.grid.L))
+    stepper = ExactStepper(coeffs, grid, config.time.dt)
+    fields = {name: FIELDS.index(name) for name in config.output.fields}
+    transforms = FieldTransforms(grid.shape, fields, threads=threads)
+    growth = growth_report(stepper, grid)
+    if stepper.n_fallback:
+        say(f"{stepper.n_fallback} modes use scipy.linalg.expm (near-degenerate, non-stiff roots)")
+    return _Setup(config, coeffs, grid, stepper, transforms, growth, checkpoint_interval(config))
+
+
+def _announce_growth(setup: _Setup, x: np.ndarray, say: Callable[[str], None]) -> None:
+    if setup.growth.rate > 0:
+        say(setup.growth.message(float(np.sqrt(np.vdot(x, x).real))))
 
 
 def run(
@@ -143,6 +215,9 @@ def run(
 ) -> RunResult:
     """Evolve equations (1)-(3) from ``config`` and stream every frame to NetCDF.
 
+    The file gets a restart checkpoint of the spectral state at frame 0, every
+    :func:`checkpoint_interval` frames and when the run is stopped cleanly, for :func:`resume`.
+
     Parameters
     ----------
     config
@@ -152,7 +227,8 @@ def run(
     progress
         Show a tqdm bar; default: when stderr is a terminal.
     threads
-        Threads for FFTW and for the propagator multiply (numexpr; restored afterwards).
+        Threads for the propagator multiply (numexpr; restored afterwards) and for the
+        transforms of the saved fields (one field per thread). The output does not depend on it.
     log
         Where to send one-line notices (default: stderr).
     stop
@@ -163,92 +239,235 @@ def run(
     RunResult
         ``status`` is "complete", "interrupted" (Ctrl-C or SIGTERM: every finished frame is kept)
         or "diverged" (a NaN/Inf or an amplitude above ``OVERFLOW_AMPLITUDE``).
+
+    Raises
+    ------
+    tdgl_stt.errors.OutputError
+        Before any work: the output path is not writable, or the file system has not room for
+        the estimated output. During the run: a write failed (e.g. the disk filled up); the
+        file then keeps every committed frame and says ``status = "interrupted"`` if it still can.
     """
     say = log or (lambda msg: print(f"tdgl-stt: {msg}", file=sys.stderr))
+    path = Path(output if output is not None else config.output.path)
+    check_output_path(path)
+    check_free_space(path, *output_size(config, config.time.n_frames + 1))
     previous_threads = numexpr.set_num_threads(max(1, threads))
     try:
-        return _run(config, output, progress, threads, say, stop or StopRequest())
+        setup = _prepare(config, threads, say)
+        with setup.transforms:
+            x = initial_state(
+                config.initial, setup.grid, setup.transforms, lambda ql, qg: mode_entries(setup.coeffs, ql, qg)
+            )
+            x = setup.stepper.project(x)
+            _announce_growth(setup, x, say)
+            units = unit_labels(config)
+            with RunWriter(
+                path,
+                axes=setup.grid.axes,
+                coords=setup.grid.coords(),
+                lengths=setup.grid.L,
+                fields=tuple(config.output.fields),
+                attrs=run_attributes(config, setup.coeffs, setup.stepper, setup.growth),
+                time_units=units.time,
+                length_units=units.length,
+                energy_units=units.energy,
+                checkpoint=state_spec(setup.grid),
+            ) as writer:
+                return _evolve(setup, writer, x, first=0, on_disk=0, progress=progress,
+                               say=say, stop=stop or StopRequest())
     finally:
         numexpr.set_num_threads(previous_threads)
 
 
-def _run(config: RunConfig, output, progress, threads: int, say: Callable[[str], None], stop: StopRequest) -> RunResult:
-    path = Path(output if output is not None else config.output.path)
-    check_output_path(path)
-    coeffs = coefficients_from_model(config.model)
-    grid = Grid(tuple(config.grid.n), tuple(float(v) for v in config.grid.L))
-    dt, n_frames = config.time.dt, config.time.n_frames
-    fields = tuple(config.output.fields)
-    stepper = ExactStepper(coeffs, grid, dt)
-    ffts = {name: RealFFT(grid.shape, threads=threads) for name in fields}
-    x = initial_state(
-        config.initial, grid, next(iter(ffts.values())), lambda ql, qg: mode_entries(coeffs, ql, qg)
+def resume(
+    path: str | Path,
+    *,
+    progress: bool | None = None,
+    threads: int = 1,
+    log: Callable[[str], None] | None = None,
+    stop: StopRequest | None = None,
+) -> RunResult:
+    """Continue a run that was interrupted (SIGINT, SIGTERM) or killed (SIGKILL, OOM, time limit).
+
+    The config is the one stored in the file. The run restarts from the newest valid
+    checkpoint at or before the last intact frame; the frames after it are recomputed and
+    checked bit for bit against those on disk (a frame that differs or was never committed is
+    written again), then the run goes on to ``n_frames``. The final file is bitwise the file of
+    an uninterrupted run.
+
+    Parameters
+    ----------
+    path
+        The run file; it is changed in place.
+    progress, threads, log, stop
+        As for :func:`run`.
+
+    Raises
+    ------
+    tdgl_stt.errors.InputFileError
+        The file cannot be resumed (:func:`tdgl_stt.resume.find_resume_point`: complete,
+        diverged, no checkpoint, foreign, corrupted, ...), or its checkpoint does not reproduce
+        the frame it belongs to. The file is not changed.
+    tdgl_stt.errors.OutputError
+        As for :func:`run`.
+    """
+    say = log or (lambda msg: print(f"tdgl-stt: {msg}", file=sys.stderr))
+    point = find_resume_point(path)
+    for note in point.notes:
+        say(note)
+    config = point.config
+    frames_left = max(0, config.time.n_frames + 1 - point.frames_on_disk)
+    check_free_space(point.path, *output_size(config, frames_left, new_file=False), replaced=False)
+    previous_threads = numexpr.set_num_threads(max(1, threads))
+    try:
+        setup = _prepare(config, threads, say)
+        with setup.transforms:
+            checkpoint = _choose_checkpoint(point, setup, say)
+            k = checkpoint.frame
+            x = np.array(checkpoint.arrays["state"])
+            _announce_growth(setup, x, say)
+            say(f"resuming {point.path} ({point.status}, {point.frames_on_disk} frames) from the "
+                f"checkpoint at frame {k}")
+            with RunWriter.reopen(point.path, keep=k + 1, checkpoint_slot=1 - checkpoint.slot,
+                                  note=f"resumed from the checkpoint at frame {k}") as writer:
+                return _evolve(setup, writer, x, first=k, on_disk=point.frames_on_disk,
+                               progress=progress, say=say, stop=stop or StopRequest())
+    finally:
+        numexpr.set_num_threads(previous_threads)
+
+
+def _choose_checkpoint(point: ResumePoint, setup: _Setup, say: Callable[[str], None]) -> Checkpoint:
+    """The newest checkpoint that reproduces its own frame on disk: bitwise, or to round-off
+    with a notice (another FFTW build or CPU rounds the transforms differently). A checkpoint
+    that does not (damaged, or not of this file) is passed over; if none does, the resume is
+    refused."""
+    buffers = setup.transforms.output_buffers()
+    rejected = []
+    for checkpoint, stored_values in point.candidates:
+        values = setup.transforms.inverse(np.asarray(checkpoint.arrays["state"]), buffers)
+        worst = 0.0
+        for name, stored in stored_values.items():
+            if values[name].tobytes() != stored.tobytes():
+                scale = float(np.max(np.abs(stored))) or 1.0
+                worst = max(worst, float(np.max(np.abs(values[name] - stored))) / scale)
+        if not worst <= ROUND_OFF:
+            rejected.append(f"frame {checkpoint.frame} (largest relative difference {worst:.3g})")
+            continue
+        if rejected:
+            say(f"passed over the checkpoint of {rejected[0]}: it does not reproduce its frame")
+        if worst > 0:
+            say(f"the transforms on this machine round differently from those that wrote "
+                f"{point.path} (largest relative difference {worst:.2g} at frame "
+                f"{checkpoint.frame}): the resumed frames are exact to round-off but not bitwise "
+                "those of an uninterrupted run on the original machine")
+        return checkpoint
+    raise InputFileError(
+        f"cannot resume {point.path}: no checkpoint reproduces its frame on disk "
+        f"({'; '.join(rejected)}); the file was changed or damaged"
     )
-    x = stepper.project(x)
-    growth = growth_report(stepper, grid)
-    if growth.rate > 0:
-        rms = float(np.sqrt(np.vdot(x, x).real))
-        say(growth.message(rms))
-    if stepper.n_fallback:
-        say(f"{stepper.n_fallback} modes use scipy.linalg.expm (near-degenerate, non-stiff roots)")
-    units = unit_labels(config)
-    field_index = {name: FIELDS.index(name) for name in fields}
+
+
+def _evolve(setup: _Setup, writer: RunWriter, x: np.ndarray, *, first: int, on_disk: int,
+            progress: bool | None, say: Callable[[str], None], stop: StopRequest) -> RunResult:
+    """Frames ``first + 1 .. n_frames`` from the state ``x`` of frame ``first``.
+
+    A fresh run (``first = 0``, nothing on disk) writes frame 0 and its checkpoint first. Frames
+    below ``on_disk`` are on disk already (a resumed run): each is recomputed and verified, and
+    written again only if it differs.
+    """
+    config, stepper, transforms = setup.config, setup.stepper, setup.transforms
+    dt, n_frames, every = config.time.dt, config.time.n_frames, setup.checkpoint_every
+    growth, path = setup.growth, writer.path
     show = sys.stderr.isatty() if progress is None else progress
-    status, message = "complete", ""
-    with RunWriter(
-        path,
-        axes=grid.axes,
-        coords=grid.coords(),
-        lengths=grid.L,
-        fields=fields,
-        attrs=run_attributes(config, coeffs, stepper, growth),
-        time_units=units.time,
-        length_units=units.length,
-        energy_units=units.energy,
-    ) as writer, BackgroundFrameWriter(writer) as sink, tqdm(
-        total=n_frames, disable=not show, unit="frame", desc="tdgl-stt run"
+    status, message, rewritten, checkpointed = "complete", "", 0, -1
+    amplitude = float(np.sqrt(np.vdot(x, x).real))  # at frame `first`, for the cause of a divergence
+    # Two buffer sets: frame n is transformed into set n % 2 while frame n - 1, in the other
+    # set, is being written by the background thread.
+    buffers = [transforms.output_buffers() for _ in range(2)]
+
+    def finite(values: dict) -> bool:
+        # U(q, dt) is dense within each mode and every inverse-FFT output sums every
+        # coefficient, so a NaN/Inf anywhere in the state reaches every point of every saved
+        # field in the same frame: one element per field is a complete check.
+        return all(math.isfinite(float(v.flat[0])) for v in values.values())
+
+    with BackgroundFrameWriter(writer) as sink, tqdm(
+        total=n_frames, initial=first, disable=not show, unit="frame", desc="tdgl-stt run"
     ) as bar:
-        # Two buffer sets: frame n is transformed into set n % 2 while frame n - 1, in the
-        # other set, is being written by the background thread.
-        buffers = [{name: ffts[name].output_buffer() for name in fields} for _ in range(2)]
-
-        def fields_at(n: int) -> dict:
-            return {name: ffts[name].inverse(x[i], out=buffers[n % 2][name]) for name, i in field_index.items()}
-
-        def finite(values: dict) -> bool:
-            # U(q, dt) is dense within each mode and every inverse-FFT output sums every
-            # coefficient, so a NaN/Inf anywhere in the state reaches every point of every saved
-            # field in the same frame: one element per field is a complete check.
-            return all(math.isfinite(float(v.flat[0])) for v in values.values())
-
+        n = first
         try:
-            sink.submit(0.0, fields_at(0))
-            for n in range(1, n_frames + 1):
-                x = stepper.step(x)
-                values = fields_at(n)
-                ok = finite(values)
-                norm2 = np.vdot(x, x).real if ok and n % AMPLITUDE_CHECK_EVERY == 0 else 0.0
-                if not ok or not math.isfinite(norm2) or norm2 > OVERFLOW_AMPLITUDE**2:
-                    status = "diverged"
-                    what = "NaN/Inf" if not ok or not math.isfinite(norm2) else f"amplitude above {OVERFLOW_AMPLITUDE:.0e}"
-                    message = f"{what} at t = {n * dt:.6g} (frame {n})"
-                    if growth.rate > 0:
-                        message += f"; expected from the physical instability: {growth.message(1.0)}"
+            try:
+                if on_disk == 0:
+                    # The state arrays of a checkpoint stay untouched until the next submit
+                    # returns: the stepper reuses a state buffer only two steps later.
+                    sink.submit(0.0, transforms.inverse(x, buffers[0]), checkpoint={"state": x})
+                    checkpointed = 0
+                for n in range(first + 1, n_frames + 1):
+                    x = stepper.step(x)
+                    values = transforms.inverse(x, buffers[n % 2])
+                    ok = finite(values)
+                    norm2 = np.vdot(x, x).real if ok and n % AMPLITUDE_CHECK_EVERY == 0 else 0.0
+                    if not ok or not math.isfinite(norm2) or norm2 > OVERFLOW_AMPLITUDE**2:
+                        status = "diverged"
+                        # an infinite norm2 of finite values is an amplitude above ~1e154
+                        what = "NaN/Inf" if not ok or math.isnan(norm2) else f"amplitude above {OVERFLOW_AMPLITUDE:.0e}"
+                        message = f"{what} at t = {n * dt:.6g} (frame {n}); " + _cause(growth, amplitude, (n - first) * dt)
+                        break
+                    state = {"state": x} if n % every == 0 else None
+                    if n < on_disk:  # a resumed run: this frame is on disk already
+                        sink.wait()
+                        if not writer.verify_frame(n * dt, values):
+                            writer.write_frame(n * dt, values)
+                            rewritten += 1
+                        if state is not None:
+                            writer.write_checkpoint(n, state)
                     else:
-                        message += "; no exact mode grows, so this is a numerical failure"
-                    break
-                sink.submit(n * dt, values)
-                bar.update(1)
-                if stop.signal_name is not None:
-                    raise Interrupted(stop.signal_name)
-            sink.wait()
-        except (KeyboardInterrupt, Interrupted) as exc:
-            sink.wait()
-            status = "interrupted"
-            name = "SIGINT" if isinstance(exc, KeyboardInterrupt) else str(exc)
-            message = f"stopped by {name} after {sink.n_written} frames"
-        written = sink.n_written
+                        sink.submit(n * dt, values, checkpoint=state)
+                    if state is not None:
+                        checkpointed = n
+                    bar.update(1)
+                    if stop.signal_name is not None:
+                        raise Interrupted(stop.signal_name)
+                sink.wait()
+            except Interrupted as exc:
+                sink.wait()
+                if checkpointed != n and writer.n_written == n + 1:
+                    writer.write_checkpoint(n, {"state": x})  # resume from here, not from further back
+                status, message = "interrupted", f"stopped by {exc} after {sink.n_written} frames"
+            except KeyboardInterrupt:
+                sink.wait()
+                status, message = "interrupted", f"stopped by SIGINT after {sink.n_written} frames"
+        except OutputError as exc:
+            _stop_on_write_error(writer, exc)
         writer.set_status(status, message)
+    written = writer.n_written
+    if rewritten:
+        say(f"{rewritten} recomputed frames differed from the frames on disk and were written again")
     if status != "complete":
         say(f"{status}: {message}; {written} frames kept in {path}")
-    return RunResult(path=path, status=status, frames_written=written, message=message, growth=growth)
+    return RunResult(path=path, status=status, frames_written=written, message=message,
+                     growth=growth, resumed_from=first if on_disk else None)
+
+
+def _cause(growth: GrowthReport, amplitude: float, elapsed: float) -> str:
+    """Why a run diverged: the physical instability, if its growth from ``amplitude`` over
+    ``elapsed`` explains an amplitude near :data:`OVERFLOW_AMPLITUDE`, else a numerical failure."""
+    if growth.rate <= 0:
+        return "no exact mode grows, so this is a numerical failure"
+    reached = math.log10(max(amplitude, 1e-300)) + growth.rate * elapsed / math.log(10)
+    if reached >= math.log10(OVERFLOW_AMPLITUDE) - 20:
+        return f"expected from the physical instability: {growth.message(1.0)}"
+    return (f"an exact mode grows (rate {growth.rate:.3g}), but from amplitude {amplitude:.3g} it "
+            f"would have reached only ~1e{reached:.0f} by now, so this is a numerical failure")
+
+
+def _stop_on_write_error(writer: RunWriter, exc: OutputError) -> None:
+    """A write failed (a full disk, a vanished mount): mark the file if it can still be written,
+    and raise one line that says what is kept and how to continue."""
+    kept = writer.n_written
+    message = f"{exc}; the file keeps the {kept} frames written before"
+    try:
+        writer.set_status("interrupted", message)
+    except OutputError:
+        message += f" (its status still says {writer.status!r}: the file could not be updated)"
+    raise OutputError(f"{message}; make room and continue with: tdgl-stt run --resume {writer.path}") from None

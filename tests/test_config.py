@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 
 import pytest
 
@@ -14,6 +13,7 @@ from tdgl_stt.config import (
     GridConfig,
     ModelConfig,
     RunConfig,
+    available_memory,
     load_config,
     parse_config,
 )
@@ -326,11 +326,25 @@ def test_messages_say_what_was_given_and_allowed() -> None:
     assert "line 2" in err.message
 
 
-@pytest.mark.skipif(
-    not (hasattr(os, "sysconf") and "SC_AVPHYS_PAGES" in getattr(os, "sysconf_names", {})),
-    reason="available memory is not reported on this platform",
-)
+@pytest.mark.skipif(available_memory() is None, reason="available memory is not reported on this platform")
 def test_grid_too_large_for_memory() -> None:
     huge = {"n": [2**20, 2**20], "L": [1.0, 1.0]}
-    err = expect_error(variant(BASE_1D, "grid", None, huge), "grid.n")
-    assert "GiB" in err.message
+    doc = variant_dict(BASE_1D, "grid", None, huge)
+    doc["model"]["grad_T"] = [0.0, 0.0]
+    err = expect_error(render(doc), "grid.n")
+    assert "GiB" in err.message and "bytes per point" in err.message
+
+
+def test_values_that_overflow_together_are_refused() -> None:
+    """Each value is valid alone; together they leave float64's range in the coefficients or in
+    A(q) on the grid, where the propagator would produce NaN or raise."""
+    err = expect_error(variant(BASE_1D, "model", "Delta", 800.0), "model")
+    assert "vT" in err.message or "coefficients" in err.message
+    err = expect_error(variant(BASE_1D, "grid", "L", [1e-300]), "grid.L")
+    assert "|q|" in err.message
+    err = expect_error(variant(BASE_1D, "model", "ks", 1e-300), "model")
+    assert "eps_hat" in err.message
+    err = expect_error(variant(BASE_1D, "model", "vF", 1e120), "model")
+    assert "outside 1e-100..1e+100" in err.message
+    err = expect_error(variant(BASE_1D, "initial", None, {"kind": "gaussian", "width": 1e300}), "initial.width")
+    assert "2 width^2" in err.message

@@ -63,3 +63,34 @@ def test_inverse_into_a_given_buffer_equals_the_internal_one(backend: str) -> No
     a = fft.inverse(X, out=out)
     assert a is out
     np.testing.assert_array_equal(out, fft.inverse(X).copy())
+
+
+class CheckpointRecordingWriter(RecordingWriter):
+    """Also records checkpoints as ("checkpoint", frame, copy, thread) in the same event list."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[tuple] = []
+
+    def write_frame(self, t, values) -> None:
+        super().write_frame(t, values)
+        self.events.append(("frame", len(self.frames) - 1))
+
+    def write_checkpoint(self, frame, arrays) -> None:
+        self.events.append(("checkpoint", frame, arrays["state"].copy(), threading.current_thread().name))
+
+
+def test_a_checkpoint_is_written_after_its_frame_on_the_writer_thread() -> None:
+    rec = CheckpointRecordingWriter()
+    states = [np.zeros(3), np.zeros(3)]
+    with BackgroundFrameWriter(rec) as sink:
+        for n in range(6):
+            states[n % 2][...] = n
+            sink.submit(float(n), {"theta": np.full(2, float(n))},
+                        checkpoint={"state": states[n % 2]} if n % 3 == 0 else None)
+    order = [e[:2] for e in rec.events]
+    assert order == [("frame", 0), ("checkpoint", 0), ("frame", 1), ("frame", 2), ("frame", 3),
+                     ("checkpoint", 3), ("frame", 4), ("frame", 5)]
+    for event in rec.events:
+        if event[0] == "checkpoint":
+            assert np.all(event[2] == event[1]) and event[3].startswith("tdgl-stt-writer")

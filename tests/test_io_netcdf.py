@@ -472,3 +472,89 @@ def test_open_run_chunks(tmp_path: Path) -> None:
     with open_run(path, chunks={"t": 1}) as ds:
         assert ds["theta"].chunks is not None
         assert ds["theta"].values[2].tobytes() == _frame((8, 6), 2, 0).tobytes()
+
+
+# ----------------------------------------------------------------------------- resume support
+
+_SPEC = {"state": ((3, 8, 5), np.dtype(np.complex128))}
+
+
+def _state(i: int) -> np.ndarray:
+    rng = np.random.default_rng(i)
+    return rng.standard_normal((3, 8, 5)) + 1j * rng.standard_normal((3, 8, 5))
+
+
+def test_reopen_keeps_frames_verifies_and_overwrites(tmp_path: Path) -> None:
+    path = tmp_path / "run.nc"
+    writer = _write(path, (8, 8), n_frames=5, checkpoint=_SPEC)
+    writer.close()  # as after a kill: status still "running"
+    with pytest.raises(InputFileError, match="frame 5 is not committed"):
+        RunWriter.reopen(path, keep=6, checkpoint_slot=0)
+    writer = RunWriter.reopen(path, keep=3, checkpoint_slot=1, note="resumed from frame 2")
+    assert writer.n_written == 3 and writer.status == "running"
+    frame3 = {f: _frame((8, 8), 3, k) for k, f in enumerate(("theta", "Phi", "mu"))}
+    assert writer.verify_frame(0.75, frame3) and writer.n_written == 4
+    changed = {f: v + 1.0 for f, v in frame3.items()}
+    assert not writer.verify_frame(1.0, changed) and writer.n_written == 4  # frame 4 differs
+    writer.write_frame(1.0, changed)
+    assert not writer.verify_frame(1.25, changed)  # nothing stored there: written, not verified
+    writer.write_frame(1.25, changed)
+    writer.set_status("complete")
+    writer.close()
+    with open_run(path) as ds:
+        assert ds.sizes["t"] == 6
+        assert ds["theta"].values[3].tobytes() == frame3["theta"].tobytes()
+        assert ds["theta"].values[4].tobytes() == changed["theta"].tobytes()
+        assert ds.attrs["history"].splitlines()[1].endswith("resumed from frame 2 (tdgl-stt 0.1.0)")
+
+
+class _SyncFailsAfter:
+    """Proxy of a netCDF4.Dataset whose n-th sync raises, like a process killed there."""
+
+    def __init__(self, ds, n: int) -> None:
+        self._ds, self._n = ds, n
+
+    def sync(self) -> None:
+        self._n -= 1
+        if self._n < 0:
+            raise OSError("killed")
+        self._ds.sync()
+
+    def __getattr__(self, name):
+        return getattr(self._ds, name)
+
+
+@pytest.mark.parametrize("cut_after_syncs", [0, 1, 2])
+def test_a_checkpoint_cut_off_anywhere_leaves_a_valid_one(tmp_path: Path, cut_after_syncs: int) -> None:
+    """The three synced steps of a checkpoint write, cut after each: never a mixed state."""
+    from tdgl_stt.checkpoint import read_latest, write_slot
+
+    path = tmp_path / "run.nc"
+    writer = _write(path, (8, 8), n_frames=4, checkpoint=_SPEC)
+    for i in range(3):
+        writer.write_checkpoint(i, {"state": _state(i)})  # slots: frame 2 in slot 0, 1 in slot 1
+    write_state = _state(3)
+    with pytest.raises(OSError, match="killed"):
+        write_slot(_SyncFailsAfter(writer._ds, cut_after_syncs), 1, 3, {"state": write_state})
+    writer.close()
+    with netCDF4.Dataset(path) as nc:
+        latest = read_latest(nc, max_frame=3)
+    # cut before the last step: slot 1 stays marked -1 and the checkpoint of frame 2 is used;
+    # cut after it: the new checkpoint is complete (its data were synced in step 2)
+    expected = 2 if cut_after_syncs < 2 else 3
+    assert latest.frame == expected and latest.arrays["state"].tobytes() == _state(expected).tobytes()
+
+
+def test_check_free_space(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tdgl_stt.io_netcdf import check_free_space
+
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr("tdgl_stt.io_netcdf.shutil.disk_usage", lambda p: usage._replace(free=10_000))
+    target = tmp_path / "run.nc"
+    check_free_space(target, 10_000)
+    with pytest.raises(OutputError, match=r"needs about 9.77 KiB \(2 frames\) but only 9.77 KiB is free"):
+        check_free_space(target, 10_001, "2 frames")
+    target.write_bytes(bytes(5000))  # replaced: its bytes count as free; extended: they do not
+    check_free_space(target, 15_000)
+    with pytest.raises(OutputError):
+        check_free_space(target, 15_000, replaced=False)
