@@ -1,0 +1,45 @@
+"""Langevin noise for equations (1)-(3) (``docs/noise.md``).
+
+- :mod:`.config`: the ``[noise]`` table (:class:`NoiseConfig`, :func:`parse_noise`);
+- :mod:`.sources`: fluctuation-dissipation intensities per mode (:func:`mode_noise`), the energy
+  Hessian and the equipartition covariance;
+- :mod:`.covariance`: the exact increment covariance ``C(dt)`` of the OU update and the
+  stationary covariance, stiffness-safe;
+- :mod:`.sampler`: reality conditions of the rfft half-spectrum and reproducible draws.
+
+The stepper is :class:`tdgl_stt.integrators.noisy_exact.NoisyExactStepper`.
+"""
+
+from .config import NoiseConfig, parse_noise, thermal_strength
+from .covariance import IncrementCovariance, increment_covariance, stationary_covariance
+from .sampler import (
+    NoiseSampler,
+    reality_layout,
+    rng_state_from_array,
+    rng_state_to_array,
+)
+from .sources import (
+    ModeNoise,
+    energy_hessian,
+    equipartition_covariance,
+    equipartition_scale,
+    mode_noise,
+)
+
+__all__ = [
+    "IncrementCovariance",
+    "ModeNoise",
+    "NoiseConfig",
+    "NoiseSampler",
+    "energy_hessian",
+    "equipartition_covariance",
+    "equipartition_scale",
+    "increment_covariance",
+    "mode_noise",
+    "parse_noise",
+    "reality_layout",
+    "rng_state_from_array",
+    "rng_state_to_array",
+    "stationary_covariance",
+    "thermal_strength",
+]
