@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import signal
 import sys
 from typing import Sequence
@@ -114,6 +115,12 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
     from .analysis.compare import analyze_modes, coefficients_from_attrs, report_dict
 
+    from .sweep.combine import is_sweep_directory
+
+    if is_sweep_directory(args.run):
+        from .sweep.cli import analyze_sweep
+
+        return analyze_sweep(args)
     ds = _open(args.run)
     sel = _selection(ds, args)
     try:
@@ -129,7 +136,10 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     res = [r for r in rows if r.resolved]
     if res:
         worst = max(max(abs(r.rel_dev_re), abs(r.rel_dev_im)) for r in res)
-        print(f"# {len(res)} resolved modes at {len(sel.k)} wavevectors; largest relative deviation from the exact roots {worst:.3g}")
+        whole = max((abs(complex(r.omega_re - r.exact_re, r.omega_im - r.exact_im)) / abs(complex(r.exact_re, r.exact_im))
+                     for r in res if abs(complex(r.exact_re, r.exact_im)) > 0), default=float("nan"))
+        print(f"# {len(res)} resolved modes at {len(sel.k)} wavevectors; largest |w - w_exact|/|w_exact| {whole:.3g}, "
+              f"largest per-part relative deviation {worst:.3g} (a part much smaller than |w| is only as accurate as |w|)")
     doc = report_dict(rows, [])
     if args.json:
         with open(args.json, "w") as fh:
@@ -227,12 +237,21 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             a.add_argument("--no-simulation", action="store_true", help="closed forms against exact roots only")
         a.set_defaults(func=func)
+    from .sweep.cli import add_sweep_commands
+
+    add_sweep_commands(sub)
     return p
+
+
+def _protect_negative_vectors(argv: Sequence[str]) -> list[str]:
+    """Let ``--q -3e-8,3e-8`` through argparse, which would read ``-3e-8,3e-8`` as an option:
+    a token with a space is never an option, and ``float(" -3e-8")`` is -3e-8."""
+    return [f" {a}" if re.match(r"^-[0-9.]", a) else a for a in argv]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tdgl-stt`` console script."""
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_protect_negative_vectors(sys.argv[1:] if argv is None else argv))
     try:
         return args.func(args)
     except TdglSttError as exc:

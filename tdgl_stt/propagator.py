@@ -53,6 +53,11 @@ from numpy.typing import NDArray
 
 from .model import ModeEntries, operator_matrix
 
+#: A part (real or imaginary) of an exact root smaller than this times ``|w|`` is round-off of a
+#: zero: an undamped mode's Im w, a purely damped mode's Re w. Neither a growth rate nor a
+#: denominator of a relative deviation.
+ROUND_OFF_PART = 1e3 * np.finfo(float).eps
+
 _NEWTON_STEPS = 6
 #: Below this conditioning score the slow/fast split is not trusted and expm is used instead.
 _SPLIT_SCORE_MIN = 1e-6

@@ -34,7 +34,7 @@ from .integrators.exact import ExactStepper
 from .io_netcdf import RunWriter, check_free_space, check_output_path, format_bytes
 from .model import mode_entries
 from .params import Coefficients, coefficients_from_model
-from .propagator import exact_frequencies
+from .propagator import ROUND_OFF_PART, exact_frequencies
 from .resume import ResumePoint, find_resume_point, state_spec
 from .units import unit_labels
 
@@ -110,6 +110,8 @@ def growth_report(stepper: ExactStepper, grid: Grid) -> GrowthReport:
     """Largest ``Im w`` among the exact roots on the grid, with its wavevector."""
     w = exact_frequencies(stepper.entries, stepper.split)
     im = np.where(np.isfinite(w.imag), w.imag, -np.inf)
+    # An undamped mode's Im w is ~1e-17 |w| of round-off, not growth.
+    im = np.where(im > ROUND_OFF_PART * np.abs(w), im, np.minimum(im, 0.0))
     flat = int(np.argmax(im))
     idx = np.unravel_index(flat, im.shape)
     spec_idx = idx[:-1]

@@ -7,7 +7,6 @@ serves the whole module; the runs are 16-point grids.
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import signal
@@ -21,6 +20,7 @@ import pytest
 from scipy.optimize import brentq
 
 from tdgl_stt import open_run, parse_config, run
+from tdgl_stt.cli import main
 from tdgl_stt.errors import ConfigError
 from tdgl_stt.sweep import (
     axis_coordinates,
@@ -35,7 +35,6 @@ from tdgl_stt.sweep import (
     sweep_modes,
     zero_line,
 )
-from tdgl_stt.sweep.cli import add_sweep_commands, analyze_sweep
 
 BASE = """
 [model]
@@ -182,22 +181,17 @@ def test_modes_of_the_sweep_match_the_exact_roots(four_case_sweep):
 
 
 def test_commands_on_an_existing_scheduler(client, four_case_sweep, tmp_path, capsys):
+    """The sweep commands through the real `tdgl-stt` entry point (tdgl_stt.cli.main)."""
     spec, out, _, _ = four_case_sweep
-    parser = argparse.ArgumentParser(prog="tdgl-stt")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_sweep_commands(sub)
     target = tmp_path / "again"
-    args = parser.parse_args(["sweep", str(out / "sweep.toml"), "--scheduler", client.scheduler_info()["address"],
-                              "-o", str(target), "-q"])
-    assert args.func(args) == 0
+    assert main(["sweep", str(out / "sweep.toml"), "--scheduler", client.scheduler_info()["address"],
+                 "-o", str(target), "-q"]) == 0
     assert all(case_status(target / c.filename, c.text) == "complete" for c in spec.cases())
     png = tmp_path / "map.png"
-    args = parser.parse_args(["instability-map", str(out), "--x", "grad_T", "--y", "model.T", "--plot", str(png)])
-    assert args.func(args) == 0 and png.stat().st_size > 0
+    assert main(["instability-map", str(out), "--x", "grad_T", "--y", "model.T", "--plot", str(png)]) == 0
+    assert png.stat().st_size > 0
     assert "exact zero line" in capsys.readouterr().out
-    ns = argparse.Namespace(run=str(out), q=None, direction=None, shell=None, field="theta", json=None, csv=None,
-                            plot=None)
-    assert analyze_sweep(ns) == 0 and (out / "sweep-modes.nc").is_file()
+    assert main(["analyze", str(out)]) == 0 and (out / "sweep-modes.nc").is_file()
     assert "growth sim" in capsys.readouterr().out
 
 

@@ -24,7 +24,7 @@ import xarray as xr
 
 from ..model import mode_entries
 from ..params import Coefficients
-from ..propagator import exact_frequencies
+from ..propagator import ROUND_OFF_PART, exact_frequencies
 from .closed_forms import evaluate_closed_forms
 from .extraction import extract_modes_batch
 from .spectra import WavevectorSelection, all_wavevectors, fourier_amplitudes
@@ -53,11 +53,6 @@ def coefficients_from_attrs(attrs: dict) -> Coefficients:
         from ..errors import InputFileError
 
         raise InputFileError(f"the file lacks the coefficient attribute {exc.args[0]!r}: not a complete tdgl-stt run") from None
-
-
-#: A part of an exact root smaller than this times ``|w|`` is round-off of a zero (an undamped
-#: mode's Im w, a purely damped mode's Re w): its deviation is measured relative to ``|w|``.
-ROUND_OFF_PART = 1e3 * np.finfo(float).eps
 
 
 def rel_dev(x: complex, ref: complex) -> tuple[float, float]:
