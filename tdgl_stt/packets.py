@@ -29,12 +29,17 @@ from .propagator import eigenvector, exact_frequencies, split_modes
 __all__ = ["branch_amplitudes", "wave_packet"]
 
 
-def _entries(coeffs: Coefficients, grid: Grid) -> ModeEntries:
-    return mode_entries(coeffs, grid.q_lap, grid.q_grad)
+def _entries(medium: Coefficients | ModeEntries, grid: Grid) -> ModeEntries:
+    """The entries of A(q) on the grid's half spectrum (given, or from uniform coefficients)."""
+    if isinstance(medium, ModeEntries):
+        if medium.shape != grid.spectral_shape:
+            raise ValueError(f"entries of shape {medium.shape} for a spectrum of shape {grid.spectral_shape}")
+        return medium
+    return mode_entries(medium, grid.q_lap, grid.q_grad)
 
 
 def wave_packet(
-    coeffs: Coefficients,
+    medium: Coefficients | ModeEntries,
     grid: Grid,
     q0: tuple[float, ...],
     sigma: float,
@@ -46,8 +51,9 @@ def wave_packet(
 
     Parameters
     ----------
-    coeffs
-        The uniform model whose modes make the packet (the medium where it starts).
+    medium
+        The uniform medium whose modes make the packet (where it starts): its coefficients, or
+        the entries of A(q) on the grid's half spectrum.
     grid
         The grid.
     q0, sigma, x0
@@ -58,7 +64,7 @@ def wave_packet(
         Root index of :func:`tdgl_stt.propagator.exact_frequencies` (0: the slow root with the
         larger ``Re w``, moving along ``+q0`` above ``q_G``).
     """
-    e = _entries(coeffs, grid)
+    e = _entries(medium, grid)
     q = grid.q_lap
     env = np.ones(grid.spectral_shape)
     phase = np.zeros(grid.spectral_shape)
@@ -80,12 +86,12 @@ def wave_packet(
     return X
 
 
-def branch_amplitudes(coeffs: Coefficients, grid: Grid, X: NDArray[np.complex128]) -> NDArray[np.complex128]:
+def branch_amplitudes(medium: Coefficients | ModeEntries, grid: Grid, X: NDArray[np.complex128]) -> NDArray[np.complex128]:
     """Coefficients ``c_j(q)`` of ``X_q = sum_j c_j(q) v_j(q)`` (``v_j`` scaled to a unit theta
     component), shape ``(n_branches, *grid.spectral_shape)``: 2 branches where ``eps_hat = 0``
     (``mu`` is then fixed by the constraint and only ``(theta, Phi)`` are used), 3 otherwise.
     ``q = 0`` is left at zero."""
-    e = _entries(coeffs, grid)
+    e = _entries(medium, grid)
     neutral = bool(np.all(e.eps == 0))
     nb = 2 if neutral else 3
     flat = np.flatnonzero(np.sum(grid.q_lap**2, axis=0).ravel() > 0)
@@ -104,6 +110,6 @@ def branch_amplitudes(coeffs: Coefficients, grid: Grid, X: NDArray[np.complex128
     return out
 
 
-def branch_frequencies(coeffs: Coefficients, grid: Grid) -> NDArray[np.complex128]:
+def branch_frequencies(medium: Coefficients | ModeEntries, grid: Grid) -> NDArray[np.complex128]:
     """Exact ``w_j(q)`` on the grid, shape ``(*grid.spectral_shape, 3)`` (see :func:`exact_frequencies`)."""
-    return exact_frequencies(_entries(coeffs, grid))
+    return exact_frequencies(_entries(medium, grid))

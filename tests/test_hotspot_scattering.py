@@ -59,7 +59,7 @@ def reflection(amplitude: float) -> tuple[float, float]:
     prof = TemperatureProfile("gaussian", amplitude=amplitude, width=WIDTH, center=(XS,))
     vm = variable_model(MODEL, TC, prof, GRID)
     t_end = 200.0 / c.v_G
-    stepper = ETDStepper(vm, GRID, t_end / 4, 40, "etdrk4", planner="FFTW_ESTIMATE")
+    stepper = ETDStepper(vm, GRID, t_end / 4, 40, "etdrk4")
     Y = stepper.project(X)
     for _ in range(4):
         Y = stepper.step(Y)

@@ -159,7 +159,7 @@ def test_forcing_is_the_conservative_divergence_without_aliasing():
     m = base_model(2, grad_T=(0.01, 0.0), d=2)
     vm = variable_model(m, TC, TemperatureProfile("gaussian", amplitude=0.12, width=3.0, center=(12.0, 9.0)), grid)
     band = SpectralBand(grid, dealias=True)
-    f = PseudoSpectralForcing(vm, grid, band, planner="FFTW_ESTIMATE")
+    f = PseudoSpectralForcing(vm, grid, band)
     rng = np.random.default_rng(5)
     theta = band.band_limit(rng.normal(size=grid.shape))
     psi = band.band_limit(rng.normal(size=grid.shape))

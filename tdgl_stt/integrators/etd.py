@@ -83,8 +83,11 @@ class ETDStepper:
         Fixed number of steps per frame.
     scheme
         ``"etdrk4"``, ``"etd2"`` or ``"exp_euler"``.
-    threads, planner
-        FFTW threads and planner effort (numexpr threads are the caller's).
+    threads, planner, deterministic
+        FFT plans (:class:`tdgl_stt.integrators.forcing.PseudoSpectralForcing`): by default
+        single-threaded ``FFTW_ESTIMATE`` plans made without wisdom, so that a run is bitwise
+        reproducible in any process (and resumes bit for bit); ``deterministic=False`` uses
+        ``planner`` and ``threads`` with the cached wisdom. numexpr threads are the caller's.
 
     Notes
     -----
@@ -106,7 +109,8 @@ class ETDStepper:
         scheme: str = "etdrk4",
         *,
         threads: int = 1,
-        planner: str = "FFTW_MEASURE",
+        planner: str = "FFTW_ESTIMATE",
+        deterministic: bool = True,
     ) -> None:
         if scheme not in SCHEMES:
             raise ValueError(f"unknown scheme {scheme!r}; expected one of {', '.join(SCHEMES)}")
@@ -119,7 +123,7 @@ class ETDStepper:
         self.h = self.dt / self.steps_per_frame
         self.scheme = SCHEMES[scheme]
         self.band = SpectralBand(grid, dealias=not vm.uniform)
-        self.forcing = PseudoSpectralForcing(vm, grid, self.band, threads=threads, planner=planner)
+        self.forcing = PseudoSpectralForcing(vm, grid, self.band, threads=threads, planner=planner, deterministic=deterministic)
         band = self.band
         self.entries: ModeEntries = mode_entries(vm.reference, band.gather(grid.q_lap), band.gather(grid.q_grad))
         self.split: ModeSplit = split_modes(self.entries)
@@ -263,6 +267,23 @@ class ETDStepper:
     def n_fallback(self) -> int:
         """Modes whose reference split is untrusted (their phi-functions use the 3x3 A itself)."""
         return int(np.count_nonzero(self.split.fallback))
+
+    def checkpoint_spec(self) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+        """The arrays of a restart checkpoint: the internal state on the retained modes."""
+        return {"etd_state": ((3,) + self.band.shape, np.dtype(np.complex128))}
+
+    def checkpoint_arrays(self, x: NDArray[np.complex128]) -> dict[str, NDArray[np.complex128]]:
+        """A copy of the internal state behind ``x`` (the last output of :meth:`step`)."""
+        if x is not self._last_out:
+            raise ValueError("a checkpoint must be taken of the stepper's last output")
+        return {"etd_state": self.internal_state()}
+
+    def restore(self, arrays: dict[str, NDArray[np.complex128]]) -> NDArray[np.complex128]:
+        """Continue from a checkpoint of :meth:`checkpoint_arrays`; returns its ``(theta, Phi, mu)``."""
+        self.set_internal_state(np.asarray(arrays["etd_state"]))
+        out = self.physical_state()
+        self._last_out = out
+        return out
 
     def internal_state(self) -> NDArray[np.complex128]:
         """A copy of the exact internal state ``(theta, psi, mu)`` on the retained modes."""

@@ -52,6 +52,18 @@ class ExactStepper:
         P = self._P
         return np.einsum("ij...,j...->i...", P, x)
 
+    def checkpoint_spec(self) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+        """The arrays of a restart checkpoint: the spectral state itself."""
+        return {"state": ((3,) + self.grid.spectral_shape, np.dtype(np.complex128))}
+
+    def checkpoint_arrays(self, x: NDArray[np.complex128]) -> dict[str, NDArray[np.complex128]]:
+        """The checkpoint of state ``x`` (no copy: a state buffer is reused only two steps later)."""
+        return {"state": x}
+
+    def restore(self, arrays: dict[str, NDArray[np.complex128]]) -> NDArray[np.complex128]:
+        """The state of a checkpoint of :meth:`checkpoint_arrays`."""
+        return np.array(arrays["state"])
+
     def step(self, x: NDArray[np.complex128]) -> NDArray[np.complex128]:
         """Advance one frame. Returns a new array (an internal buffer swapped with ``x``)."""
         out = self._buf

@@ -131,28 +131,46 @@ class SpectralBand:
 
 class _Plans:
     """Planned real FFTs on aligned buffers: ``n_inv`` inverse (complex -> real) and ``n_fwd``
-    forward (real -> complex), unnormalised (FFTW conventions)."""
+    forward (real -> complex), unnormalised (FFTW conventions).
 
-    def __init__(self, grid: Grid, n_inv: int, n_fwd: int, threads: int, planner: str) -> None:
+    With ``deterministic=True`` (what runs use) every plan is a single-threaded
+    ``FFTW_ESTIMATE`` plan made with the wisdom in memory set aside, so its arithmetic, hence
+    every bit of a run, depends only on the shape and the FFTW build, not on the process or on
+    timings (as :mod:`tdgl_stt.field_transforms`; a run resumes bit for bit). Otherwise the
+    ``planner`` effort and ``threads`` are used with the cached wisdom.
+    """
+
+    def __init__(self, grid: Grid, n_inv: int, n_fwd: int, threads: int, planner: str, deterministic: bool) -> None:
         shape, sshape = grid.shape, grid.spectral_shape
         axes = tuple(range(grid.ndim))
         self.pyfftw = HAVE_PYFFTW
         if HAVE_PYFFTW:
-            _load_wisdom()
             self.cin = [pyfftw.empty_aligned(sshape, dtype="complex128") for _ in range(n_inv)]
             self.rout = [pyfftw.empty_aligned(shape, dtype="float64") for _ in range(n_inv)]
             self.rin = [pyfftw.empty_aligned(shape, dtype="float64") for _ in range(n_fwd)]
             self.cout = [pyfftw.empty_aligned(sshape, dtype="complex128") for _ in range(n_fwd)]
-            flags = (planner,)
-            self.inv = [
-                pyfftw.FFTW(ci, ro, axes=axes, direction="FFTW_BACKWARD", flags=flags + ("FFTW_DESTROY_INPUT",), threads=threads)
-                for ci, ro in zip(self.cin, self.rout)
-            ]
-            self.fwd = [
-                pyfftw.FFTW(ri, co, axes=axes, direction="FFTW_FORWARD", flags=flags, threads=threads)
-                for ri, co in zip(self.rin, self.cout)
-            ]
-            _save_wisdom()
+            if deterministic:
+                flags, threads = ("FFTW_ESTIMATE",), 1
+                held = pyfftw.export_wisdom()
+                pyfftw.forget_wisdom()
+            else:
+                flags = (planner,)
+                _load_wisdom()
+            try:
+                self.inv = [
+                    pyfftw.FFTW(ci, ro, axes=axes, direction="FFTW_BACKWARD", flags=flags + ("FFTW_DESTROY_INPUT",), threads=threads)
+                    for ci, ro in zip(self.cin, self.rout)
+                ]
+                self.fwd = [
+                    pyfftw.FFTW(ri, co, axes=axes, direction="FFTW_FORWARD", flags=flags, threads=threads)
+                    for ri, co in zip(self.rin, self.cout)
+                ]
+            finally:
+                if deterministic:
+                    pyfftw.forget_wisdom()
+                    pyfftw.import_wisdom(held)
+            if not deterministic:
+                _save_wisdom()
         else:  # pragma: no cover - pyFFTW is a dependency
             import scipy.fft
 
@@ -188,11 +206,13 @@ class PseudoSpectralForcing:
         The variable-coefficient model (its variations are band-limited here).
     grid, band
         The grid and the retained modes.
-    threads, planner
-        FFTW threads and planner effort.
+    threads, planner, deterministic
+        FFTW threads and planner effort, or (``deterministic=True``, the default) single-threaded
+        ``FFTW_ESTIMATE`` plans independent of wisdom: bitwise reproducible runs (:class:`_Plans`).
     """
 
-    def __init__(self, vm: VariableModel, grid: Grid, band: SpectralBand, *, threads: int = 1, planner: str = "FFTW_MEASURE") -> None:
+    def __init__(self, vm: VariableModel, grid: Grid, band: SpectralBand, *, threads: int = 1,
+                 planner: str = "FFTW_ESTIMATE", deterministic: bool = True) -> None:
         self.grid = grid
         self.band = band
         self.zero = vm.uniform
@@ -210,7 +230,7 @@ class PseudoSpectralForcing:
         self._qg = [np.ascontiguousarray(q_grad[i]) for i in range(nd)]
         self._q2_blocks = [self._q2[dst] for _, dst in band.blocks]
         self._qg_blocks = [[q[dst] for q in self._qg] for _, dst in band.blocks]
-        self.plans = None if self.zero else _Plans(grid, self.n_inverse, self.n_forward, threads, planner)
+        self.plans = None if self.zero else _Plans(grid, self.n_inverse, self.n_forward, threads, planner, deterministic)
         self._expr_d = "-(q2 * g0) - 1j * (" + " + ".join(f"q{i} * g{i + 1}" for i in range(nd)) + ")"
 
     @property
