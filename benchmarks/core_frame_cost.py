@@ -208,7 +208,7 @@ def main() -> None:
 def markdown(res: dict, args: argparse.Namespace) -> str:
     """The performance page, from one run of this script."""
     where = os.environ.get("TDGL_STT_BENCH_DIR")
-    cmd = (f"TDGL_STT_BENCH_DIR={where} " if where else "") + "python benchmarks/core_frame_cost.py" + (" --quick" if args.quick else f" --frames {res['frames']}") + " --markdown docs/performance.md"
+    cmd = (f"TDGL_STT_BENCH_DIR={where} " if where else "") + "python benchmarks/core_frame_cost.py" + (" --quick" if args.quick else f" --frames {res['frames']}") + (f" --repeats {args.repeats}" if args.repeats != 2 else "") + " --markdown docs/performance.md"
     one = res["one_core"]
 
     def met(r: dict) -> str:
