@@ -37,6 +37,17 @@ def _pyplot():
     return plt
 
 
+def _finish(fig, ax1, ax2, path: str | Path) -> Path:
+    """Legends, save as PNG, close."""
+    ax1.legend(fontsize=7, loc="upper left")
+    ax2.legend(fontsize=7, loc="best")
+    path = Path(path)
+    fig.savefig(path, dpi=130)
+    fig.canvas.figure.clf()
+    _pyplot().close(fig)
+    return path
+
+
 def closed_form_lines(c: Coefficients, qf: np.ndarray) -> list[tuple[str, int, np.ndarray]]:
     """``(name, branch, w(q))`` of each closed form along the wavevectors ``qf`` (N, ndim), for
     those roughly applicable somewhere (every small parameter <= :data:`APPLICABLE_RATIO`)."""
@@ -108,12 +119,7 @@ def dispersion_figure(S: xr.DataArray, rows: list[ModeRow], c: Coefficients, pat
         ax2.set_ylim(min(gam) / 5, max(gam) * 5)
     ax1.text(0.99, 0.01, "dashed: the paper's closed forms where every small parameter is <= 0.3",
              transform=ax1.transAxes, ha="right", va="bottom", fontsize=7, color="w")
-    ax1.legend(fontsize=7, loc="upper left")
-    ax2.legend(fontsize=7, loc="best")
-    path = Path(path)
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return path
+    return _finish(fig, ax1, ax2, path)
 
 
 def angle_figure(Sa: xr.DataArray, rows: list[ModeRow], c: Coefficients, path: str | Path, *, title: str = "") -> Path:
@@ -175,9 +181,4 @@ def angle_figure(Sa: xr.DataArray, rows: list[ModeRow], c: Coefficients, path: s
             xlim=(-180, 180), title=title or f"S(angle, w) at {where}")
     ax2.set(xlabel="angle of q [deg]", ylabel=f"damping gamma = -Im w [{ou}]  (FWHM = 2 gamma)", yscale="log",
             xlim=(-180, 180), title=f"linewidth at {where}")
-    ax1.legend(fontsize=7, loc="upper left")
-    ax2.legend(fontsize=7, loc="best")
-    path = Path(path)
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return path
+    return _finish(fig, ax1, ax2, path)
