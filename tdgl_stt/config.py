@@ -26,6 +26,21 @@ table, so both routes share one validation path). Example::
     dt = 0.5
     n_frames = 400
 
+A temperature that varies in space (:mod:`tdgl_stt.profiles`, :mod:`tdgl_stt.variable_model`) is
+the sub-table ``[model.temperature_profile]``; the gap then follows from ``Tc`` (BCS), ``Delta``
+is not given, and the run uses an exponential integrator (``[time] integrator = "etdrk4"`` by
+default, with ``steps_per_frame`` steps per frame)::
+
+    [model]
+    T = 0.8
+    Tc = 1.0
+    ...
+    [model.temperature_profile]
+    kind = "gaussian"      # or "uniform", "tanh_step", "file"
+    amplitude = 0.04
+    width = 2.5
+    center = [200.0]
+
 Type rules: booleans are never numbers; integers are accepted where a float is expected (not
 the reverse); NaN and infinities are refused except for ``tauE`` (``"inf"`` or a TOML ``inf``
 mean no inelastic relaxation).
@@ -40,7 +55,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal, NoReturn, TypeVar
 
+import numpy as np
+
 from .errors import ConfigError
+from .profiles import PROFILE_KINDS, TemperatureProfile
 
 __all__ = [
     "BYTES_PER_GRID_POINT",
@@ -58,16 +76,23 @@ __all__ = [
 ]
 
 CoulombKind = Literal["none", "bulk", "film"]
-InitialKind = Literal["noise", "mode", "gaussian"]
+InitialKind = Literal["noise", "mode", "gaussian", "packet"]
+Integrator = Literal["exact", "etdrk4", "etd2", "exp_euler"]
 FIELDS: tuple[str, ...] = ("theta", "Phi", "mu")
 COULOMB_KINDS: tuple[str, ...] = ("none", "bulk", "film")
-INITIAL_KINDS: tuple[str, ...] = ("noise", "mode", "gaussian")
-INTEGRATORS: tuple[str, ...] = ("exact",)
+INITIAL_KINDS: tuple[str, ...] = ("noise", "mode", "gaussian", "packet")
+INTEGRATORS: tuple[str, ...] = ("exact", "etdrk4", "etd2", "exp_euler")
+#: The exponential integrators of :mod:`tdgl_stt.integrators.etd` (a temperature profile).
+ETD_INTEGRATORS: tuple[str, ...] = ("etdrk4", "etd2", "exp_euler")
 TABLES: tuple[str, ...] = ("model", "grid", "time", "initial", "output", "material")
 
 #: Working memory per grid point (fields, spectra, propagator and its construction, FFT buffers):
 #: the peak RSS of `tdgl-stt run` grew by 420-530 bytes per point from 512^2 to 2048^2 (3 fields).
 BYTES_PER_GRID_POINT = 512
+#: The same for a run with a temperature profile (coefficient fields, per-mode phi-functions and
+#: ETD coefficient matrices, six FFT buffers): peak RSS grew by ~905 bytes per point from 512^2
+#: to 1024^2 (2D hot spot, etdrk4).
+BYTES_PER_GRID_POINT_ETD = 1024
 #: Magnitudes allowed for the non-zero entries of A(q) on the grid (see ``_check_magnitudes``).
 ENTRY_RANGE: tuple[float, float] = (1e-100, 1e100)
 
@@ -77,6 +102,12 @@ class ModelConfig:
     """The ``[model]`` table: paper symbols in natural units (hbar = k_B = 1).
 
     ``None`` for an override means "use the paper's default relation".
+
+    ``Tc`` (optional): the critical temperature. Given in place of ``Delta``, the gap is the BCS
+    gap ``Delta_BCS(T; Tc)`` (:mod:`tdgl_stt.bcs`) and ``Delta`` holds it. With a
+    ``temperature_profile`` (:class:`tdgl_stt.profiles.TemperatureProfile`) ``Tc`` is required,
+    the gap follows from ``T(x)`` at each point, and ``Delta`` holds the gap at the base ``T``
+    (for ``kind = "file"``, ``T`` is the midrange of the file's ``T(x)``).
     """
 
     Delta: float
@@ -93,6 +124,8 @@ class ModelConfig:
     grad_T: tuple[float, ...] = (0.0,)
     coulomb: CoulombKind = "none"
     ks: float | None = None
+    Tc: float | None = None
+    temperature_profile: TemperatureProfile | None = None
 
 
 @dataclass(frozen=True)
@@ -105,11 +138,18 @@ class GridConfig:
 
 @dataclass(frozen=True)
 class TimeConfig:
-    """The ``[time]`` table: output sampling interval and number of frames after t = 0."""
+    """The ``[time]`` table: output sampling interval and number of frames after t = 0.
+
+    ``integrator``: ``"exact"`` (the per-mode propagator; uniform coefficients only, the default
+    without a temperature profile) or one of the exponential integrators ``"etdrk4"`` (the
+    default with a profile), ``"etd2"``, ``"exp_euler"``, which take ``steps_per_frame`` steps
+    of ``dt / steps_per_frame`` per frame.
+    """
 
     dt: float
     n_frames: int
-    integrator: Literal["exact"] = "exact"
+    integrator: Integrator = "exact"
+    steps_per_frame: int = 1
 
 
 @dataclass(frozen=True)
@@ -434,17 +474,17 @@ def available_memory() -> int | None:
     return avail if avail > 0 else None
 
 
-def _grid_memory_check(n: tuple[int, ...]) -> None:
-    """Refuse a grid whose working set (~BYTES_PER_GRID_POINT per point) exceeds free memory."""
+def _grid_memory_check(n: tuple[int, ...], per_point: int = BYTES_PER_GRID_POINT, key: str = "grid.n") -> None:
+    """Refuse a grid whose working set (~``per_point`` bytes per point) exceeds free memory."""
     points = math.prod(n)
-    need = points * BYTES_PER_GRID_POINT
+    need = points * per_point
     avail = available_memory()
     if avail is not None and need > avail:
         gib = 2.0**30
         _fail(
-            "grid.n",
+            key,
             f"{'x'.join(map(str, n))} = {points} points needs about {need / gib:.3g} GiB "
-            f"(~{BYTES_PER_GRID_POINT} bytes per point) but only {avail / gib:.3g} GiB of memory "
+            f"(~{per_point} bytes per point) but only {avail / gib:.3g} GiB of memory "
             "is available; use fewer points",
         )
 
@@ -476,9 +516,35 @@ def _parse_model(raw: Mapping[str, object], grid: GridConfig) -> ModelConfig:
     ndim = len(grid.n)
     t = _Table("model", raw, _field_names(ModelConfig))
     coulomb = t.optional("coulomb", lambda k, v: _choice(k, v, COULOMB_KINDS), "none")
+    Tc = t.optional("Tc", _positive)
+    profile = t.optional("temperature_profile", lambda k, v: _parse_profile(k, v, grid))
+    T_field = None
+    if profile is not None:
+        _grid_memory_check(grid.n, BYTES_PER_GRID_POINT_ETD)
+        if Tc is None:
+            _fail("model.Tc", "missing required key in [model]; a temperature_profile needs the "
+                              "critical temperature Tc: the gap follows from T(x) at each point")
+        t.forbid("Delta", "with a temperature_profile the gap follows from T(x) and Tc (BCS) at "
+                          "each point")
+        for k in ("I", "c2", "vT"):
+            t.forbid(k, f"with a temperature_profile {k} follows from T(x) at each point")
+        T_field = _profile_temperatures(profile, grid, t, Tc)
+        T = 0.5 * (float(T_field.min()) + float(T_field.max())) if profile.kind == "file" else t.required("T", _positive)
+    else:
+        T = t.required("T", _positive)
+        if Tc is not None and "Delta" in t.table:
+            _fail("model.Tc", "give Delta or Tc (the gap is then the BCS gap at T), not both")
+    if Tc is not None:
+        if not T < Tc:
+            _fail("model.T", f"T = {T:g} is not below Tc = {Tc:g}: there is no gap")
+        from .bcs import bcs_gap
+
+        Delta = bcs_gap(T, Tc)
+    else:
+        Delta = t.required("Delta", _positive, hint="or give Tc for the BCS gap at T")
     model = ModelConfig(
-        Delta=t.required("Delta", _positive),
-        T=t.required("T", _positive),
+        Delta=Delta,
+        T=T,
         vF=t.required("vF", _positive),
         d=t.required("d", lambda k, v: _integer(k, v, low=1, high=3)),
         tau=t.required("tau", _positive),
@@ -499,6 +565,8 @@ def _parse_model(raw: Mapping[str, object], grid: GridConfig) -> ModelConfig:
             if coulomb != "none"
             else None
         ),
+        Tc=Tc,
+        temperature_profile=profile,
     )
     if coulomb == "none":
         t.forbid("ks", 'ks is only used with coulomb = "bulk" or "film"')
@@ -516,6 +584,67 @@ def _parse_model(raw: Mapping[str, object], grid: GridConfig) -> ModelConfig:
         )
     _check_magnitudes(model, grid)
     return model
+
+
+def _center(key: str, value: object, grid: GridConfig) -> tuple[float, ...]:
+    return _axis_list(key, value, len(grid.n))
+
+
+def _parse_profile(key: str, raw: object, grid: GridConfig) -> TemperatureProfile:
+    """The ``[model.temperature_profile]`` table (:class:`tdgl_stt.profiles.TemperatureProfile`)."""
+    from .grid import AXES
+
+    if not isinstance(raw, dict):
+        _fail(key, f"expected a table [model.temperature_profile], got {_describe(raw)}")
+    t = _Table(key, raw, _field_names(TemperatureProfile))
+    kind = t.required("kind", lambda k, v: _choice(k, v, PROFILE_KINDS))
+    uses = {
+        "uniform": ("kind", "T_ref"),
+        "gaussian": ("kind", "amplitude", "width", "center", "T_ref"),
+        "tanh_step": ("kind", "amplitude", "width", "center", "axis", "T_ref"),
+        "file": ("kind", "path", "variable", "T_ref"),
+    }[kind]
+    for k in _field_names(TemperatureProfile):
+        if k not in uses:
+            t.forbid(k, f'"{k}" is not used with kind = "{kind}" (its keys: {", ".join(uses[1:])})')
+    axes = AXES[: len(grid.n)]
+    axis = t.optional("axis", lambda k, v: _choice(k, v, axes), "x")
+    center: tuple[float, ...] | None = None
+    if kind == "gaussian":
+        center = t.optional("center", lambda k, v: _center(k, v, grid), tuple(x / 2 for x in grid.L))
+    elif kind == "tanh_step":
+        center = (t.optional("center", _real, grid.L[axes.index(axis)] / 4),)
+    shaped = kind in ("gaussian", "tanh_step")
+    return TemperatureProfile(
+        kind=kind,
+        amplitude=t.required("amplitude", _real) if shaped else 0.0,
+        width=t.required("width", _gaussian_width) if shaped else None,
+        center=center,
+        axis=axis,
+        path=t.required("path", _nonempty_string) if kind == "file" else None,
+        variable=t.optional("variable", _nonempty_string, "T"),
+        T_ref=t.optional("T_ref", _positive),
+    )
+
+
+def _profile_temperatures(profile: TemperatureProfile, grid: GridConfig, t: _Table, Tc: float):
+    """``T(x)`` on the grid; refuses a profile that leaves ``(0, Tc)`` or a misplaced ``T``."""
+    from .grid import Grid
+    from .profiles import temperature_field
+
+    key = "model.temperature_profile"
+    if profile.kind == "file":
+        t.forbid("T", 'with kind = "file" the file gives T(x)')
+        base = None
+    else:
+        base = t.required("T", _positive)
+    T = temperature_field(profile, Grid(tuple(grid.n), tuple(grid.L)), base)
+    if not (np.all(T > 0) and np.all(T < Tc)):
+        _fail(key, f"T(x) spans {T.min():.6g} .. {T.max():.6g}; it must stay within (0, Tc = {Tc:g}) "
+                   "everywhere (the model describes a superconductor)")
+    if profile.T_ref is not None and not profile.T_ref < Tc:
+        _fail(f"{key}.T_ref", f"expected T_ref < Tc = {Tc:g}, got {profile.T_ref:g}")
+    return T
 
 
 def _check_magnitudes(model: ModelConfig, grid: GridConfig) -> None:
@@ -567,12 +696,24 @@ def _check_magnitudes(model: ModelConfig, grid: GridConfig) -> None:
                                "of moderate size")
 
 
-def _parse_time(raw: Mapping[str, object]) -> TimeConfig:
+def _parse_time(raw: Mapping[str, object], model: ModelConfig) -> TimeConfig:
     t = _Table("time", raw, _field_names(TimeConfig))
+    profile = model.temperature_profile
+    varies = profile is not None and not profile.is_uniform
+    integrator = t.optional("integrator", lambda k, v: _choice(k, v, INTEGRATORS), "etdrk4" if varies else "exact")
+    if integrator == "exact":
+        if varies:
+            _fail("time.integrator", f'"exact" propagates uniform coefficients only; with the '
+                                     f'temperature_profile kind = "{profile.kind}" use "etdrk4", "etd2" or "exp_euler"')
+        t.forbid("steps_per_frame", 'the "exact" integrator advances each frame exactly, in one step')
+    elif profile is None:
+        _fail("time.integrator", f'"{integrator}" integrates a [model.temperature_profile]; '
+                                 'without one use "exact" (uniform coefficients)')
     return TimeConfig(
         dt=t.required("dt", _positive),
         n_frames=t.required("n_frames", lambda k, v: _integer(k, v, low=1)),
-        integrator=t.optional("integrator", lambda k, v: _choice(k, v, INTEGRATORS), "exact"),
+        integrator=integrator,
+        steps_per_frame=t.optional("steps_per_frame", lambda k, v: _integer(k, v, low=1), 1),
     )
 
 
@@ -605,25 +746,31 @@ def _parse_initial(
     t = _Table("initial", raw, _field_names(InitialConfig))
     kind = t.optional("kind", lambda k, v: _choice(k, v, INITIAL_KINDS), "noise")
     n_branches = 2 if model.coulomb == "none" else 3
-    if kind != "mode":
+    if kind not in ("mode", "packet"):
         for k in ("k", "branch"):
-            t.forbid(k, f'"{k}" is only used with kind = "mode", got kind = "{kind}"')
+            t.forbid(k, f'"{k}" is only used with kind = "mode" or "packet", got kind = "{kind}"')
+    if kind not in ("gaussian", "packet"):
+        for k in ("width", "center"):
+            t.forbid(k, f'"{k}" is only used with kind = "gaussian" or "packet", got kind = "{kind}"')
     if kind != "gaussian":
-        for k in ("width", "center", "field"):
-            t.forbid(k, f'"{k}" is only used with kind = "gaussian", got kind = "{kind}"')
-    is_mode, is_gauss = kind == "mode", kind == "gaussian"
+        t.forbid("field", f'"field" is only used with kind = "gaussian", got kind = "{kind}"')
+    is_mode, is_gauss = kind in ("mode", "packet"), kind in ("gaussian", "packet")
+    if kind == "packet" and "k" in t.table:
+        k0 = _mode_index(grid)("initial.k", t.table["k"])
+        if all(v == 0 for v in k0):
+            _fail("initial.k", "a packet needs a carrier wavevector: k must not be all 0")
     return InitialConfig(
         kind=kind,
         amplitude=t.optional("amplitude", _real, 1e-3),
         seed=t.optional("seed", lambda k, v: _integer(k, v, low=0), 0),
         k=(
-            t.required("k", _mode_index(grid), hint='kind = "mode" needs integer k, one per axis')
+            t.required("k", _mode_index(grid), hint=f'kind = "{kind}" needs integer k, one per axis')
             if is_mode
             else None
         ),
         branch=t.optional("branch", lambda k, v: _integer(k, v, low=0, high=n_branches - 1)),
         width=(
-            t.required("width", _gaussian_width, hint='kind = "gaussian" needs width > 0')
+            t.required("width", _gaussian_width, hint=f'kind = "{kind}" needs width > 0')
             if is_gauss
             else None
         ),
@@ -776,7 +923,7 @@ def parse_config(text: str, *, source: str = "<string>") -> RunConfig:
     return RunConfig(
         model=model,
         grid=grid,
-        time=_parse_time(tables["time"]),
+        time=_parse_time(tables["time"], model),
         initial=_parse_initial(tables["initial"] or {}, grid, model),
         output=_parse_output(tables["output"] or {}),
         material=material,

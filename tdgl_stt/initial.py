@@ -1,4 +1,5 @@
-"""Initial states ``(theta, Phi, mu)``: white noise, an exact eigenmode, or a Gaussian pulse.
+"""Initial states ``(theta, Phi, mu)``: white noise, an exact eigenmode, a Gaussian pulse, or a
+wave packet of an exact branch.
 
 Every initial state goes through ``U(q, 0)`` (:meth:`ExactStepper.project`): where
 ``eps_hat = 0`` it replaces mu by the constraint of equation (3), ``mu_q = a theta_q / s``, and it
@@ -74,6 +75,11 @@ def initial_state(
       ``amplitude * v / 2`` and evolves as ``exp(-i w t)``. It is set directly in Fourier space.
     - ``gaussian``: ``amplitude * exp(-|x - center|^2 / (2 width^2))`` (periodic distance) in
       ``field``, the other fields 0.
+    - ``packet``: a wave packet of root ``branch`` (default 0) with carrier wavevector
+      ``q0 = 2 pi k / L``, envelope width ``width`` and centre ``center``: theta is
+      ``amplitude exp(-|x - center|^2/(2 width^2)) cos(q0.(x - center))`` and every wavevector
+      is a pure mode of ``entries_at`` (:func:`tdgl_stt.packets.wave_packet`); with a temperature
+      profile, ``entries_at`` is the medium at the packet's centre.
     """
     shape = grid.shape
     if cfg.kind == "noise":
@@ -102,6 +108,16 @@ def initial_state(
             raise ConfigError("initial.branch", f"root {branch} does not exist here (roots: {w.tolist()}); use 0 or 1")
         v = eigenvector(e, branch)[0]
         return _single_mode_spectrum(grid, k, cfg.amplitude * v)
+    elif cfg.kind == "packet":
+        from .packets import wave_packet
+
+        k = tuple(cfg.k or ())
+        if len(k) != grid.ndim or all(ki == 0 for ki in k):
+            raise ConfigError("initial.k", f"a packet needs {grid.ndim} integer wavenumbers, not all 0, got {list(k)}")
+        center = cfg.center if cfg.center is not None else tuple(0.5 * L for L in grid.L)
+        q0 = tuple(2 * np.pi * ki / Li for ki, Li in zip(k, grid.L))
+        branch = 0 if cfg.branch is None else cfg.branch
+        return wave_packet(entries_at(grid.q_lap, grid.q_grad), grid, q0, float(cfg.width), center, cfg.amplitude, branch)
     else:  # pragma: no cover - config validation forbids it
         raise ConfigError("initial.kind", f"unknown kind {cfg.kind!r}")
     return np.stack([fft.forward(real[i]) for i in range(3)])

@@ -333,6 +333,10 @@ class RunWriter:
     checkpoint
         State arrays of a restart checkpoint (:mod:`tdgl_stt.checkpoint`): the file gets two
         checkpoint slots, filled by :meth:`write_checkpoint`. None: no checkpoint.
+    static
+        Time-independent fields on the grid, ``{name: (values, units, long_name)}``, stored as
+        float64 variables ``name(x[, y[, z]])`` (the temperature profile and the coefficients
+        derived from it). Names must differ from the fields, the coordinates and ``t``.
 
     Raises
     ------
@@ -357,6 +361,7 @@ class RunWriter:
         zlib: bool = False,
         overwrite: bool = True,
         checkpoint: CheckpointSpec | None = None,
+        static: Mapping[str, tuple[np.ndarray, str, str]] | None = None,
     ) -> None:
         self._path = Path(path)
         self._axes = _check_axes(axes)
@@ -364,6 +369,7 @@ class RunWriter:
         self._lengths = _check_lengths(self._axes, lengths)
         self._fields = _check_fields(fields)
         self._shape = tuple(len(self._coords[axis]) for axis in self._axes)
+        self._static = _check_static(static or {}, self._shape, (*self._fields, *self._axes, TIME_DIM))
         user_attrs = _convert_attrs(attrs)
         units = {"time": time_units, "length": length_units, "energy": energy_units}
         for kind, unit in units.items():
@@ -464,6 +470,7 @@ class RunWriter:
             self._define_global_attrs(ds, user_attrs)
             self._define_coordinates(ds, units)
             self._define_fields(ds, units["energy"], zlib)
+            self._define_static(ds)
             if checkpoint:
                 create_slots(ds, checkpoint)
             ds.sync()
@@ -525,6 +532,14 @@ class RunWriter:
             # Frames are written whole and never read back: bypass HDF5's chunk cache, so the
             # raw data goes to the file during the write (measured ~8 % faster at 512^2).
             var.set_var_chunk_cache(size=0, nelems=1, preemption=1.0)
+
+    def _define_static(self, ds: netCDF4.Dataset) -> None:
+        """Write the time-independent fields (``static``) once, at creation."""
+        for name, (values, units, long_name) in self._static.items():
+            var = ds.createVariable(name, "f8", self._axes)
+            var.setncattr("units", units)
+            var.setncattr("long_name", long_name)
+            var[...] = values
 
     # ----------------------------------------------------------------- public API
 
@@ -795,6 +810,22 @@ def _check_lengths(axes: tuple[str, ...], lengths: Sequence[float]) -> tuple[flo
         if not (math.isfinite(length) and length > 0):
             raise ValueError(f"length of axis {axis!r} must be finite and > 0, got {length}")
     return result
+
+
+def _check_static(static: Mapping[str, tuple[np.ndarray, str, str]], shape: tuple[int, ...],
+                  taken: Sequence[str]) -> dict[str, tuple[np.ndarray, str, str]]:
+    """Validate the time-independent fields: grid-shaped, finite, names not taken."""
+    out = {}
+    for name, (values, units, long_name) in static.items():
+        if not isinstance(name, str) or not name or name in taken:
+            raise ValueError(f"static field name {name!r} is empty or taken by a field or coordinate")
+        arr = np.asarray(values, dtype=np.float64)
+        if arr.shape != shape:
+            raise ValueError(f"static field {name!r} has shape {arr.shape}, expected {shape}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"static field {name!r} is not finite everywhere")
+        out[name] = (arr, str(units), str(long_name))
+    return out
 
 
 def _check_fields(fields: Sequence[str]) -> tuple[str, ...]:

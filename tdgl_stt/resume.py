@@ -22,6 +22,7 @@ from .config import RunConfig, parse_config
 from .errors import ConfigError, InputFileError
 from .grid import Grid
 from .io_netcdf import open_run
+from .steppers import state_spec as stepper_state_spec
 
 __all__ = ["RESUMABLE", "ResumePoint", "find_resume_point", "state_spec"]
 
@@ -30,7 +31,8 @@ RESUMABLE: tuple[str, ...] = ("running", "interrupted")
 
 
 def state_spec(grid: Grid) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
-    """The checkpoint of the exact integrator: the spectral state ``x`` of (theta, Phi, mu)."""
+    """The checkpoint of the exact integrator: the spectral state ``x`` of (theta, Phi, mu).
+    (Any run: :func:`tdgl_stt.steppers.state_spec`.)"""
     return {"state": ((3, *grid.spectral_shape), np.dtype(np.complex128))}
 
 
@@ -109,12 +111,12 @@ def find_resume_point(path: str | Path) -> ResumePoint:
                       f"config (grid {list(grid.shape)}, fields {list(config.output.fields)})")
     if frames == 0:
         raise _refuse(target, "no frame was committed; start the run again with tdgl-stt run")
-    candidates = _read_checkpoints(target, grid, frames)
+    candidates = _read_checkpoints(target, config, grid, frames)
     return ResumePoint(path=target, config=config, candidates=candidates, frames_on_disk=frames,
                        status=status, notes=notes)
 
 
-def _read_checkpoints(path: Path, grid: Grid, frames: int
+def _read_checkpoints(path: Path, config: RunConfig, grid: Grid, frames: int
                       ) -> tuple[tuple[Checkpoint, dict[str, np.ndarray]], ...]:
     """The valid checkpoints at frames ``< frames``, newest first, each with its frame's fields."""
     try:
@@ -123,7 +125,7 @@ def _read_checkpoints(path: Path, grid: Grid, frames: int
             if GROUP not in nc.groups:
                 raise _refuse(path, "it has no checkpoint (written by an older tdgl-stt or "
                               "without one); run the config again")
-            expected = state_spec(grid)
+            expected = stepper_state_spec(config, grid)
             try:
                 found_spec = stored_spec(nc)
             except (KeyError, AttributeError, TypeError, ValueError):

@@ -1,7 +1,9 @@
-"""Run a config: initial state -> exact stepping -> streamed NetCDF, with progress and clean stops.
+"""Run a config: initial state -> stepping -> streamed NetCDF, with progress and clean stops.
 
 The runner owns saving, checkpoints, resuming, progress, interrupts and the divergence check;
-physics lives in :mod:`tdgl_stt.model` and :mod:`tdgl_stt.propagator`.
+physics lives in :mod:`tdgl_stt.model` and :mod:`tdgl_stt.propagator` (uniform coefficients,
+the exact stepper) and :mod:`tdgl_stt.variable_model` (a temperature profile, the exponential
+integrators); :mod:`tdgl_stt.steppers` chooses between them.
 
 Every frame is a deterministic function of the config: the propagator multiply is elementwise
 and the transforms are fixed single-threaded plans (:mod:`tdgl_stt.field_transforms`), so the
@@ -30,13 +32,15 @@ from .field_transforms import FieldTransforms
 from .frame_pipeline import BackgroundFrameWriter
 from .grid import Grid
 from .initial import initial_state
+from .integrators.etd import ETDStepper
 from .integrators.exact import ExactStepper
 from .io_netcdf import RunWriter, check_free_space, check_output_path, format_bytes
 from .model import mode_entries
-from .params import Coefficients, coefficients_from_model
+from .params import Coefficients
 from .propagator import ROUND_OFF_PART, exact_frequencies
-from .resume import ResumePoint, find_resume_point, state_spec
-from .units import unit_labels
+from .resume import ResumePoint, find_resume_point
+from .steppers import StepperSetup, build_stepper, initial_medium
+from .units import UnitLabels, unit_labels
 
 #: The rms amplitude of the state above which a run is stopped as diverged.
 OVERFLOW_AMPLITUDE = 1e150
@@ -75,17 +79,26 @@ class StopRequest:
 
 @dataclass(frozen=True)
 class GrowthReport:
-    """The fastest-growing exact mode on the grid (a physical instability when rate > 0)."""
+    """The fastest-growing exact mode on the grid (a physical instability when rate > 0).
+
+    With a temperature profile, ``local`` describes a frozen-coefficient mode instead
+    (:func:`tdgl_stt.stability.local_growth`): where the local gradient's torque makes the CG
+    mode grow; ``omega`` is then NaN.
+    """
 
     rate: float
     omega: complex
     q: tuple[float, ...]
     k: tuple[int, ...]
+    local: str = ""
 
     def message(self, amplitude: float) -> str:
         if self.rate <= 0:
             return "no growing mode"
         t_overflow = math.log(OVERFLOW_AMPLITUDE / max(amplitude, 1e-300)) / self.rate
+        if self.local:
+            return (f"{self.local}; from amplitude {amplitude:.3g} a mode growing at that rate everywhere "
+                    f"would reach {OVERFLOW_AMPLITUDE:.0e} at t ~ {t_overflow:.6g}")
         return (
             f"physical instability: the exact mode w = {self.omega.real:.6g} {self.omega.imag:+.6g}i "
             f"at q = {list(self.q)} (k = {list(self.k)}) grows at rate Im w = {self.rate:.6g} "
@@ -108,7 +121,11 @@ class RunResult:
 
 def growth_report(stepper: ExactStepper, grid: Grid) -> GrowthReport:
     """Largest ``Im w`` among the exact roots on the grid, with its wavevector."""
-    w = exact_frequencies(stepper.entries, stepper.split)
+    return _growth(exact_frequencies(stepper.entries, stepper.split), grid)
+
+
+def _growth(w: np.ndarray, grid: Grid) -> GrowthReport:
+    """Largest ``Im w`` of roots ``w`` (shape ``(*spectral_shape, 3)``) on the grid."""
     im = np.where(np.isfinite(w.imag), w.imag, -np.inf)
     # An undamped mode's Im w is ~1e-17 |w| of round-off, not growth.
     im = np.where(im > ROUND_OFF_PART * np.abs(w), im, np.minimum(im, 0.0))
@@ -145,7 +162,41 @@ def output_size(config: RunConfig, frames: int, *, new_file: bool = True) -> tup
     return frames * fields * points * 8 + slots, what
 
 
-def run_attributes(config: RunConfig, coeffs: Coefficients, stepper: ExactStepper, growth: GrowthReport) -> dict:
+def _run_growth(info: StepperSetup, grid: Grid) -> GrowthReport:
+    """The growth that a run can show for physical reasons: the exact roots of the uniform model,
+    and with a temperature profile also the frozen-coefficient growth where it is larger."""
+    if isinstance(info.stepper, ExactStepper):
+        return growth_report(info.stepper, grid)
+    base = _growth(exact_frequencies(mode_entries(info.coeffs, grid.q_lap, grid.q_grad)), grid)
+    local = info.local
+    if local is None or local.rate <= base.rate:
+        return base
+    k = tuple(round(qi * Li / (2 * math.pi)) for qi, Li in zip(local.q, grid.L))
+    return GrowthReport(rate=local.rate, omega=complex(math.nan, local.rate), q=local.q, k=k, local=local.message())
+
+
+def static_fields(info: StepperSetup, units: UnitLabels) -> dict[str, tuple[np.ndarray, str, str]]:
+    """The temperature profile and the coefficients derived from it, for the output file."""
+    vm = info.variable
+    if vm is None:
+        return {}
+    f = vm.fields
+    energy = units.energy
+    out = {
+        "T_local": (f.T, energy, "local temperature T(x)"),
+        "Delta_local": (f.Delta, energy, "local BCS gap Delta(T(x); Tc)"),
+        "I_local": (f.I, "1", "local I = pi Delta / (4 T)"),
+        "ns_over_n_local": (f.ns_over_n, "1", "local superfluid fraction n_s/n"),
+        "c2_local": (f.c2, f"({units.length}/{units.time})^2", "local c^2 = vF^2 (n_s/n) / d"),
+    }
+    for i, ax in enumerate("xyz"[: f.vT.shape[0]]):
+        out[f"vT_{ax}_local"] = (f.vT[i], f"{units.length}/{units.time}",
+                                 f"local v_T along {ax} (Eq. 15 with the local grad T)")
+    return out
+
+
+def run_attributes(config: RunConfig, coeffs: Coefficients, stepper: ExactStepper | ETDStepper,
+                   growth: GrowthReport, info: StepperSetup | None = None) -> dict:
     """Global attributes: the config text, every coefficient, units and run metadata."""
     units = unit_labels(config)
     attrs: dict = {
@@ -170,6 +221,23 @@ def run_attributes(config: RunConfig, coeffs: Coefficients, stepper: ExactSteppe
         "checkpoint_every": checkpoint_interval(config),
         "fft_plans": "FFTW_ESTIMATE, single-threaded, no wisdom: bitwise the same for any --threads",
     }
+    if isinstance(stepper, ETDStepper):
+        prof = config.model.temperature_profile
+        attrs["equations"] = (
+            "conservative form with x-dependent coefficients, j = c2(x) grad theta - 2 (Delta^2/T)(x) vT(x) theta: "
+            "(1) d theta/dt = 2 (Phi - mu); (2) I(x) (d/dt + 1/tauE) Phi = (1/2) div j; "
+            "(3) d/dt (eps_hat mu) = 2 div(D grad mu) - div j"
+        )
+        attrs.update({
+            "temperature_profile_kind": prof.kind,
+            "temperature_profile_amplitude": prof.amplitude,
+            "temperature_profile_width": prof.width if prof.width is not None else float("nan"),
+            "temperature_profile_center": prof.center or (),
+            "temperature_profile_axis": prof.axis,
+            "temperature_profile_path": prof.path or "",
+        })
+        if info is not None:
+            attrs.update(info.attributes())
     attrs.update(coeffs.derived_attrs())
     if config.conversion:
         attrs.update({f"si_{k}": v for k, v in config.conversion.items()})
@@ -183,22 +251,25 @@ class _Setup:
     config: RunConfig
     coeffs: Coefficients
     grid: Grid
-    stepper: ExactStepper
+    stepper: ExactStepper | ETDStepper
     transforms: FieldTransforms
     growth: GrowthReport
     checkpoint_every: int
+    info: StepperSetup
 
 
 def _prepare(config: RunConfig, threads: int, say: Callable[[str], None]) -> _Setup:
-    coeffs = coefficients_from_model(config.model)
     grid = Grid(tuple(config.grid.n), tuple(float(v) for v in config.grid.L))
-    stepper = ExactStepper(coeffs, grid, config.time.dt)
+    info = build_stepper(config, grid)
+    stepper = info.stepper
     fields = {name: FIELDS.index(name) for name in config.output.fields}
     transforms = FieldTransforms(grid.shape, fields, threads=threads)
-    growth = growth_report(stepper, grid)
+    growth = _run_growth(info, grid)
     if stepper.n_fallback:
         say(f"{stepper.n_fallback} modes use scipy.linalg.expm (near-degenerate, non-stiff roots)")
-    return _Setup(config, coeffs, grid, stepper, transforms, growth, checkpoint_interval(config))
+    for notice in info.notices(config.time.dt):
+        say(notice)
+    return _Setup(config, info.coeffs, grid, stepper, transforms, growth, checkpoint_interval(config), info)
 
 
 def _announce_growth(setup: _Setup, x: np.ndarray, say: Callable[[str], None]) -> None:
@@ -257,9 +328,7 @@ def run(
     try:
         setup = _prepare(config, threads, say)
         with setup.transforms:
-            x = initial_state(
-                config.initial, setup.grid, setup.transforms, lambda ql, qg: mode_entries(setup.coeffs, ql, qg)
-            )
+            x = initial_state(config.initial, setup.grid, setup.transforms, initial_medium(setup.info, config, setup.grid))
             x = setup.stepper.project(x)
             _announce_growth(setup, x, say)
             units = unit_labels(config)
@@ -269,11 +338,12 @@ def run(
                 coords=setup.grid.coords(),
                 lengths=setup.grid.L,
                 fields=tuple(config.output.fields),
-                attrs=run_attributes(config, setup.coeffs, setup.stepper, setup.growth),
+                attrs=run_attributes(config, setup.coeffs, setup.stepper, setup.growth, setup.info),
                 time_units=units.time,
                 length_units=units.length,
                 energy_units=units.energy,
-                checkpoint=state_spec(setup.grid),
+                checkpoint=setup.stepper.checkpoint_spec(),
+                static=static_fields(setup.info, units),
             ) as writer:
                 return _evolve(setup, writer, x, first=0, on_disk=0, progress=progress,
                                say=say, stop=stop or StopRequest())
@@ -326,7 +396,7 @@ def resume(
         with setup.transforms:
             checkpoint = _choose_checkpoint(point, setup, say)
             k = checkpoint.frame
-            x = np.array(checkpoint.arrays["state"])
+            x = setup.stepper.restore(checkpoint.arrays)
             _announce_growth(setup, x, say)
             say(f"resuming {point.path} ({point.status}, {point.frames_on_disk} frames) from the "
                 f"checkpoint at frame {k}")
@@ -346,7 +416,7 @@ def _choose_checkpoint(point: ResumePoint, setup: _Setup, say: Callable[[str], N
     buffers = setup.transforms.output_buffers()
     rejected = []
     for checkpoint, stored_values in point.candidates:
-        values = setup.transforms.inverse(np.asarray(checkpoint.arrays["state"]), buffers)
+        values = setup.transforms.inverse(setup.stepper.restore(checkpoint.arrays), buffers)
         worst = 0.0
         for name, stored in stored_values.items():
             if values[name].tobytes() != stored.tobytes():
@@ -402,7 +472,7 @@ def _evolve(setup: _Setup, writer: RunWriter, x: np.ndarray, *, first: int, on_d
                 if on_disk == 0:
                     # The state arrays of a checkpoint stay untouched until the next submit
                     # returns: the stepper reuses a state buffer only two steps later.
-                    sink.submit(0.0, transforms.inverse(x, buffers[0]), checkpoint={"state": x})
+                    sink.submit(0.0, transforms.inverse(x, buffers[0]), checkpoint=stepper.checkpoint_arrays(x))
                     checkpointed = 0
                 for n in range(first + 1, n_frames + 1):
                     x = stepper.step(x)
@@ -415,7 +485,7 @@ def _evolve(setup: _Setup, writer: RunWriter, x: np.ndarray, *, first: int, on_d
                         what = "NaN/Inf" if not ok or math.isnan(norm2) else f"amplitude above {OVERFLOW_AMPLITUDE:.0e}"
                         message = f"{what} at t = {n * dt:.6g} (frame {n}); " + _cause(growth, amplitude, (n - first) * dt)
                         break
-                    state = {"state": x} if n % every == 0 else None
+                    state = stepper.checkpoint_arrays(x) if n % every == 0 else None
                     if n < on_disk:  # a resumed run: this frame is on disk already
                         sink.wait()
                         if not writer.verify_frame(n * dt, values):
@@ -434,7 +504,7 @@ def _evolve(setup: _Setup, writer: RunWriter, x: np.ndarray, *, first: int, on_d
             except Interrupted as exc:
                 sink.wait()
                 if checkpointed != n and writer.n_written == n + 1:
-                    writer.write_checkpoint(n, {"state": x})  # resume from here, not from further back
+                    writer.write_checkpoint(n, stepper.checkpoint_arrays(x))  # resume from here, not from further back
                 status, message = "interrupted", f"stopped by {exc} after {sink.n_written} frames"
             except KeyboardInterrupt:
                 sink.wait()

@@ -59,7 +59,7 @@ from .grid import Grid
 from .params import ZETA3, Coefficients, coefficients_from_model
 from .profiles import TemperatureProfile, spectral_gradient, temperature_field
 
-__all__ = ["CoefficientFields", "VariableModel", "gap_field", "local_coefficients", "variable_model"]
+__all__ = ["CoefficientFields", "VariableModel", "gap_field", "local_coefficients", "profile_is_uniform", "variable_model"]
 
 #: At most this many distinct temperatures are solved one by one with the BCS gap equation;
 #: beyond, the gap is interpolated (Chebyshev, checked against direct solves).
@@ -213,6 +213,11 @@ class VariableModel:
         return out
 
 
+def profile_is_uniform(T: NDArray[np.float64], T_ref: float | None) -> bool:
+    """True when ``T(x)`` is constant and the reference is that constant: then ``N = 0``."""
+    return bool(np.ptp(T) == 0) and (T_ref is None or float(T_ref) == float(T.flat[0]))
+
+
 def variable_model(
     model: ModelConfig,
     Tc: float,
@@ -247,14 +252,14 @@ def variable_model(
             key,
             f"T(x) reaches {T.max():.6g} >= Tc = {Tc:.6g}; the model needs a superconductor (T < Tc) everywhere",
         )
-    uniform = bool(np.ptp(T) == 0)
-    T_ref = float(profile.T_ref) if profile.T_ref is not None else (float(T[(0,) * grid.ndim]) if uniform else 0.5 * (float(T.min()) + float(T.max())))
+    constant = bool(np.ptp(T) == 0)
+    T_ref = float(profile.T_ref) if profile.T_ref is not None else (float(T.flat[0]) if constant else 0.5 * (float(T.min()) + float(T.max())))
     if not 0 < T_ref < Tc:
         raise ConfigError(f"{key}.T_ref", f"expected 0 < T_ref < Tc = {Tc:.6g}, got {T_ref:.6g}")
     ref_model = replace(model, T=T_ref, Delta=bcs_gap(T_ref, Tc))
     reference = coefficients_from_model(ref_model)
     uniform_grad = np.array(model.grad_T, dtype=float).reshape((grid.ndim,) + (1,) * grid.ndim)
-    if uniform and T_ref == float(T.flat[0]):
+    if profile_is_uniform(T, T_ref):
         # Exactly the uniform model: the fields are the reference coefficients, N = 0.
         shape = grid.shape
         ones = np.ones(shape)

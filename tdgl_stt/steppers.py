@@ -1,0 +1,157 @@
+"""Choose and build the frame stepper of a run: the exact propagator or an exponential integrator.
+
+``[time] integrator = "exact"`` (uniform coefficients) gives
+:class:`tdgl_stt.integrators.exact.ExactStepper`; ``"etdrk4"``, ``"etd2"`` or ``"exp_euler"`` with a
+``[model.temperature_profile]`` give :class:`tdgl_stt.integrators.etd.ETDStepper` on the
+coefficient fields of :func:`tdgl_stt.variable_model.variable_model`. Both steppers share the
+run loop's protocol: ``project``, ``step``, ``checkpoint_spec``, ``checkpoint_arrays``,
+``restore`` and ``n_fallback``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .checkpoint import CheckpointSpec
+from .config import ETD_INTEGRATORS, RunConfig
+from .grid import Grid
+from .integrators.etd import ETDStepper
+from .integrators.exact import ExactStepper
+from .integrators.forcing import SpectralBand
+from .model import ModeEntries, mode_entries
+from .params import Coefficients, coefficients_from_model
+from .profiles import temperature_field
+from .stability import STABLE_H_RHO, LocalGrowth, explicit_rate, local_growth
+from .variable_model import VariableModel, profile_is_uniform, variable_model
+
+__all__ = ["StepperSetup", "build_stepper", "state_spec", "uses_etd"]
+
+
+def uses_etd(config: RunConfig) -> bool:
+    """True when the run uses an exponential integrator (a temperature profile)."""
+    return config.time.integrator in ETD_INTEGRATORS
+
+
+def state_spec(config: RunConfig, grid: Grid) -> CheckpointSpec:
+    """The checkpoint arrays of the run's stepper, without building it: the spectral state of the
+    exact stepper, or the ETD stepper's internal state on its retained modes."""
+    if not uses_etd(config):
+        return {"state": ((3,) + grid.spectral_shape, np.dtype(np.complex128))}
+    profile = config.model.temperature_profile
+    T = temperature_field(profile, grid, config.model.T)
+    band = SpectralBand(grid, dealias=not profile_is_uniform(T, profile.T_ref))
+    return {"etd_state": ((3,) + band.shape, np.dtype(np.complex128))}
+
+
+@dataclass(frozen=True)
+class StepperSetup:
+    """The stepper of a run and what the runner reports about it.
+
+    Attributes
+    ----------
+    stepper
+        :class:`ExactStepper` or :class:`ETDStepper`.
+    coeffs
+        The uniform model of ``[model]`` (at the base ``T``; the medium far from a profile).
+    variable
+        The coefficient fields and reference operator, with a temperature profile; else None.
+    local
+        Frozen-coefficient growth (ETD runs): where the local torque anti-damps the CG mode.
+    rate
+        ``rho`` of :func:`tdgl_stt.stability.explicit_rate` (ETD runs; 0 otherwise).
+    """
+
+    stepper: ExactStepper | ETDStepper
+    coeffs: Coefficients
+    variable: VariableModel | None
+    local: LocalGrowth | None
+    rate: float
+
+    @property
+    def h(self) -> float:
+        """The time step (the frame interval for the exact stepper)."""
+        return self.stepper.h if isinstance(self.stepper, ETDStepper) else self.stepper.dt
+
+    def recommended_steps_per_frame(self, dt: float) -> int:
+        """Smallest ``steps_per_frame`` with ``h rho <= STABLE_H_RHO / 2``."""
+        return max(1, math.ceil(dt * self.rate / (0.5 * STABLE_H_RHO)))
+
+    def notices(self, dt: float) -> list[str]:
+        """One-line notices for the start of a run."""
+        out: list[str] = []
+        if self.rate > 0 and self.h * self.rate > STABLE_H_RHO:
+            out.append(
+                f"the step h = {self.h:.4g} times the rate of the explicitly integrated variation "
+                f"rho = {self.rate:.4g} is {self.h * self.rate:.3g} > {STABLE_H_RHO:g}: the run may be "
+                f"inaccurate or unstable; steps_per_frame >= {self.recommended_steps_per_frame(dt)} is recommended"
+            )
+        return out
+
+    def attributes(self) -> dict:
+        """Global attributes describing the stepper (and the profile), for the output file."""
+        st = self.stepper
+        if not isinstance(st, ETDStepper):
+            return {}
+        vm = self.variable
+        attrs = {
+            "steps_per_frame": st.steps_per_frame,
+            "step_h": st.h,
+            "T_ref": vm.T_ref,
+            "Tc": vm.Tc,
+            "profile_uniform": int(vm.uniform),
+            "dealias": "2/3 rule: |k_i| <= floor((n_i - 1)/3)" if st.band.dealias else "none (uniform coefficients)",
+            "retained_modes": st.band.size,
+            "explicit_rate_rho": self.rate,
+            "h_times_rho": st.h * self.rate,
+            "local_growth_rate": self.local.rate if self.local is not None else float("nan"),
+            "local_growth_x": self.local.x if self.local is not None else (),
+            "phi_methods": "stiff divided difference, direct 3x3, untrusted split, q = 0, eps_hat = 0",
+            "phi_method_counts": tuple(float(v) for v in st.phi_methods),
+            "T_min": float(vm.fields.T.min()),
+            "T_max": float(vm.fields.T.max()),
+        }
+        attrs.update({f"ref_{k}": v for k, v in vm.reference.derived_attrs().items()})
+        return attrs
+
+
+def _local_medium(vm: VariableModel, config: RunConfig, grid: Grid, point: tuple[float, ...]) -> Coefficients:
+    """The uniform model with the coefficients frozen at the grid point nearest ``point``:
+    the medium in which a wave packet starts."""
+    idx = tuple(round(p / dx) % n for p, dx, n in zip(point, grid.dx, grid.n))
+    f = vm.fields
+    return replace(
+        vm.reference,
+        Delta=float(f.Delta[idx]), T=float(f.T[idx]), I=float(f.I[idx]), ns_over_n=float(f.ns_over_n[idx]),
+        c2=float(f.c2[idx]), vT=tuple(float(v[idx]) for v in f.vT), grad_T=tuple(float(g[idx]) for g in f.grad_T),
+    )
+
+
+def build_stepper(config: RunConfig, grid: Grid) -> StepperSetup:
+    """The stepper of ``config`` and its diagnostics (module docstring)."""
+    coeffs = coefficients_from_model(config.model)
+    if not uses_etd(config):
+        return StepperSetup(ExactStepper(coeffs, grid, config.time.dt), coeffs, None, None, 0.0)
+    m = config.model
+    vm = variable_model(m, m.Tc, m.temperature_profile, grid)
+    t = config.time
+    stepper = ETDStepper(vm, grid, t.dt, t.steps_per_frame, t.integrator)
+    keep = stepper.band.mask()
+    local = None if vm.uniform else local_growth(vm, grid, keep)
+    return StepperSetup(stepper, coeffs, vm, local, explicit_rate(vm, grid, keep))
+
+
+def initial_medium(setup: StepperSetup, config: RunConfig, grid: Grid):
+    """``(q_lap, q_grad) -> ModeEntries`` of the medium an initial mode or packet is made of: the
+    uniform model, or with a profile the coefficients at the packet's centre (else the base)."""
+    medium = setup.coeffs
+    if setup.variable is not None and config.initial.kind == "packet":
+        center = config.initial.center if config.initial.center is not None else tuple(0.5 * L for L in grid.L)
+        medium = _local_medium(setup.variable, config, grid, center)
+
+    def entries_at(q_lap: np.ndarray, q_grad: np.ndarray) -> ModeEntries:
+        return mode_entries(medium, q_lap, q_grad)
+
+    return entries_at
