@@ -207,3 +207,18 @@ def test_every_closed_form_evaluates_on_every_canonical_run_without_error():
             for v in evaluate_closed_forms(c, q):
                 if not np.isfinite(v.omega):
                     assert not v.in_regime, (path.name, v)
+
+
+def test_a_field_with_huge_or_nonfinite_values_is_refused_with_a_clear_error(run1d, tmp_path, capsys):
+    """Corrupted data (1e300 in a frame) must give exit 2 and one line, not an OverflowError."""
+    import shutil
+
+    import netCDF4
+
+    bad = tmp_path / "huge.nc"
+    shutil.copy(run1d, bad)
+    with netCDF4.Dataset(bad, "a") as nc:
+        nc["theta"][5, 3] = 1e300
+    assert main(["analyze", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "holds values of size" in err and len(err.strip().splitlines()) == 1

@@ -33,6 +33,9 @@ from .spectra import WavevectorSelection, all_wavevectors, fourier_amplitudes
 #: by the sampling (e.g. the dielectric relaxation, gone within the first frame): it is
 #: reported with ``resolved = False`` and left out of the agreement statistics.
 RESOLVED_DECAY_PER_FRAME = 1.0
+#: Fourier amplitudes above this are refused: a run stops as diverged at 1e150 (runner), and the
+#: extractor's squares of larger values overflow.
+MAX_AMPLITUDE = 1e150
 
 
 def coefficients_from_attrs(attrs: dict) -> Coefficients:
@@ -117,6 +120,10 @@ def analyze_modes(ds: xr.Dataset, sel: WavevectorSelection | None = None, *, fie
     c = coefficients_from_attrs(ds.attrs)
     sel = sel if sel is not None else all_wavevectors(ds)
     amps = fourier_amplitudes(ds, field, sel)
+    largest = float(np.max(np.abs(amps.values))) if amps.size else 0.0
+    if not math.isfinite(largest) or largest > MAX_AMPLITUDE:
+        raise ValueError(f"the field {field!r} holds values of size {largest:.3g}: non-finite or above {MAX_AMPLITUDE:.0e} "
+                         "(a diverged run, or a corrupted file); nothing to extract")
     t = amps["t"].values
     if t.size < 8:
         raise ValueError(f"{t.size} frames are too few to extract modes (at least 8)")
