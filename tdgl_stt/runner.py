@@ -221,8 +221,8 @@ def run_attributes(config: RunConfig, coeffs: Coefficients, stepper: ExactSteppe
         "checkpoint_every": checkpoint_interval(config),
         "fft_plans": "FFTW_ESTIMATE, single-threaded, no wisdom: bitwise the same for any --threads",
     }
-    if isinstance(stepper, ETDStepper):
-        prof = config.model.temperature_profile
+    prof = config.model.temperature_profile
+    if prof is not None:
         attrs["equations"] = (
             "conservative form with x-dependent coefficients, j = c2(x) grad theta - 2 (Delta^2/T)(x) vT(x) theta: "
             "(1) d theta/dt = 2 (Phi - mu); (2) I(x) (d/dt + 1/tauE) Phi = (1/2) div j; "

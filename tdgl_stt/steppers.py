@@ -92,10 +92,11 @@ class StepperSetup:
 
     def attributes(self) -> dict:
         """Global attributes describing the stepper (and the profile), for the output file."""
-        st = self.stepper
-        if not isinstance(st, ETDStepper):
+        st, vm = self.stepper, self.variable
+        if vm is None:
             return {}
-        vm = self.variable
+        if not isinstance(st, ETDStepper):  # a uniform profile on the exact stepper
+            return {"T_ref": vm.T_ref, "Tc": vm.Tc, "profile_uniform": int(vm.uniform)}
         attrs = {
             "steps_per_frame": st.steps_per_frame,
             "step_h": st.h,
@@ -132,10 +133,10 @@ def _local_medium(vm: VariableModel, config: RunConfig, grid: Grid, point: tuple
 def build_stepper(config: RunConfig, grid: Grid) -> StepperSetup:
     """The stepper of ``config`` and its diagnostics (module docstring)."""
     coeffs = coefficients_from_model(config.model)
-    if not uses_etd(config):
-        return StepperSetup(ExactStepper(coeffs, grid, config.time.dt), coeffs, None, None, 0.0)
     m = config.model
-    vm = variable_model(m, m.Tc, m.temperature_profile, grid)
+    vm = None if m.temperature_profile is None else variable_model(m, m.Tc, m.temperature_profile, grid)
+    if not uses_etd(config):  # a uniform profile may use the exact stepper
+        return StepperSetup(ExactStepper(coeffs, grid, config.time.dt), coeffs, vm, None, 0.0)
     t = config.time
     stepper = ETDStepper(vm, grid, t.dt, t.steps_per_frame, t.integrator)
     keep = stepper.band.mask()

@@ -133,7 +133,14 @@ def test_uniform_profile_run_equals_the_exact_run(tmp_path):
     exact = exact.replace("steps_per_frame = 8\n", "")
     a = run(parse_config(uniform), output=tmp_path / "u.nc", progress=False, log=quiet)
     b = run(parse_config(exact), output=tmp_path / "e.nc", progress=False, log=quiet)
-    assert a.status == b.status == "complete"
+    # A uniform profile's default integrator is the exact one: the same bits, plus the profile.
+    on_exact = uniform.replace('integrator = "etdrk4"\nsteps_per_frame = 3\n', "")
+    c = run(parse_config(on_exact), output=tmp_path / "x.nc", progress=False, log=quiet)
+    assert a.status == b.status == c.status == "complete"
+    with open_run(tmp_path / "x.nc") as dx, open_run(tmp_path / "e.nc") as de:
+        assert dx.attrs["integrator"] == "exact" and np.all(dx["T_local"].values == 0.8)
+        for name in ("theta", "Phi", "mu"):
+            assert np.array_equal(dx[name].values, de[name].values)
     with open_run(tmp_path / "u.nc") as du, open_run(tmp_path / "e.nc") as de:
         for name in ("theta", "Phi", "mu"):
             u, e = du[name].values, de[name].values
