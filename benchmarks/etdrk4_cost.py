@@ -156,8 +156,8 @@ take {r['ffts_in_forcing_ms']:.2f} ms in sequence against {r['ffts_per_step'] //
   100 MB, far beyond the 4 MB L2, so every pass streams from L3 or memory.
 
 The goal of {GOAL}x would leave {(GOAL - 1) * r['floor_ms']:.1f} ms per step for all of this. With
-numpy and numexpr (one pass over memory per operation, no fusion across operations) the products
-alone take {ev * (other):.1f} ms per step. Reaching {GOAL}x needs fused compiled kernels: the
+numpy and numexpr (one pass over memory per operation, no fusion across operations) the products,
+copies and divergence assembly alone take {ev * (other):.1f} ms per step. Reaching {GOAL}x needs fused compiled kernels: the
 products written by the same loop that fills the FFT input, and the stage algebra of all three
 rows of a mode in one pass (a C/numba kernel), which the package does not have as dependencies.
 What was done within numpy/numexpr: the 2/3-rule modes are stored compactly ({100 * r['modes_retained'] / r['modes_total']:.0f} %
