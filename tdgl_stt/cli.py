@@ -68,7 +68,8 @@ def _cmd_modes(args: argparse.Namespace) -> int:
     units = unit_labels(config)
     print(f"# exact modes w_j(q) = roots of det M(q, w) = 0 (Eq. 17); fields ~ exp(i q.x - i w t)")
     print(f"# q in 1/{units.length}; w in {units.energy} (angular frequency, hbar = 1); Im w < 0 is damping")
-    print(f"# j = 0, 1: collective modes; j = 2: dielectric relaxation (nan: eps_hat = 0, constraint)")
+    print("# j = 0, 1: the slow pair; j = 2: the isolated root (the dielectric relaxation when the Coulomb "
+          "coupling is stiff; nan: eps_hat = 0, constraint)")
     head = "".join(f"{'q_' + ax:>14}" for ax in "xyz"[: table.q.shape[1]])
     print(head + "".join(f"{'Re w_' + str(j):>16}{'Im w_' + str(j):>16}" for j in range(3)))
     rows = table.q.shape[0] if args.all else min(table.q.shape[0], args.max_rows)
