@@ -124,6 +124,10 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         return analyze_sweep(args)
     ds = _open(args.run)
     sel = _selection(ds, args)
+    if args.stationary:
+        return _analyze_stationary(ds, sel, args)
+    if args.nperseg is not None or args.burn_in is not None:
+        raise TdglSttError("--nperseg and --burn-in are options of --stationary")
     try:
         rows = analyze_modes(ds, sel, field=args.field)
     except ValueError as exc:
@@ -167,6 +171,68 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
                 direction = np.array([float(v) for v in args.direction.split(",")])
             dispersion_figure(S, rows, c, args.plot, direction=direction, title=f"{args.run}: {args.field}")
         print(f"# figure: {args.plot}")
+    return 0
+
+
+def _analyze_stationary(ds, sel, args: argparse.Namespace) -> int:
+    """``analyze --stationary``: averaged periodograms of a noise-driven run, Lorentzian fits
+    against the exact roots, and the shape test against the exact expected periodogram."""
+    import math
+    import tomllib
+
+    from .analysis.compare import coefficients_from_attrs
+    from .analysis.spectra import fourier_amplitudes
+    from .analysis.stationary import analyze_stationary
+    from .errors import ConfigError
+    from .noise.config import parse_noise
+
+    if args.csv or args.plot:
+        raise TdglSttError("--csv and --plot are not available with --stationary (use --json)")
+    dt = float(ds.attrs["dt"])
+    nperseg = 256 if args.nperseg is None else args.nperseg
+    burn = 0 if args.burn_in is None else int(math.ceil(args.burn_in / dt - 1e-9))
+    if args.burn_in is not None and args.burn_in < 0:
+        raise TdglSttError(f"--burn-in must be >= 0, got {args.burn_in}")
+    try:
+        raw = tomllib.loads(str(ds.attrs.get("config_toml", ""))).get("noise")
+        noise = parse_noise(raw) if raw is not None else None
+    except (tomllib.TOMLDecodeError, ConfigError) as exc:
+        raise TdglSttError(f"{args.run}: its stored [noise] table cannot be read: {exc}") from None
+    if noise is None or noise.strength == 0:
+        print(f"# {args.run} has no [noise] (strength > 0): the spectra are fitted, but without the "
+              "shape test against the stationary expectation", file=sys.stderr)
+        noise = None
+    a = fourier_amplitudes(ds, args.field, sel).values[burn:]
+    if nperseg < 8 or a.shape[0] < nperseg:
+        raise TdglSttError(f"--nperseg must be >= 8 and at most the {a.shape[0]} frames after the "
+                           f"burn-in, got {nperseg}")
+    L = tuple(float(v) for v in np.atleast_1d(ds.attrs["grid_L"]))
+    try:
+        rows = analyze_stationary(a, sel.q, dt, coefficients_from_attrs(ds.attrs), noise=noise,
+                                  volume=math.prod(L), field=args.field, nperseg=nperseg)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        raise TdglSttError(f"{args.run}: {exc}") from None
+    ou = f"rad/({ds['t'].attrs.get('units', '1')})"
+    lu = f"1/{ds['x'].attrs.get('units', '1')}"
+    print(f"# stationary spectra of {args.run} ({args.field}): Welch, nperseg {nperseg}, {a.shape[0]} frames "
+          f"after a burn-in of {burn} frames; Lorentzian fits started at the resolved exact roots")
+    print(f"# q in {lu}; centre, FWHM and the exact Re w, 2|Im w| in {ou}; z = (fit - exact)/error; "
+          "shape p: chi-square of the periodogram against its exact expectation")
+    print("".join(f"{h:>13}" for h in ("|q|", "centre", "+-", "FWHM", "+-", "exact Re w", "ex. 2|Im w|",
+                                        "z centre", "z FWHM")) + "  fit p    shape p")
+    for r in rows:
+        shape = f"{r.shape.p_value:9.3g}" if r.shape is not None else "      n/a"
+        if not r.peaks:
+            print(f"{math.hypot(*r.q):13.6g}  no resolved root (every root decays within a frame or is "
+                  f"beyond Nyquist){'':>4}{r.fit.p_value:9.3g}{shape}")
+        for p in r.peaks:
+            vals = (math.hypot(*r.q), p.omega.real, p.omega_err.real, p.fwhm, p.fwhm_err, p.exact.real,
+                    p.exact_fwhm, p.z_center, p.z_width)
+            print("".join(_fmt(v) for v in vals) + f"{r.fit.p_value:9.3g}{shape}")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"stationary": [r.as_dict() for r in rows], "field": args.field, "nperseg": nperseg,
+                       "burn_in_frames": burn}, fh, indent=1)
     return 0
 
 
@@ -235,6 +301,12 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "analyze":
             a.add_argument("--csv", help="write the modes as CSV here")
             a.add_argument("--plot", help="write the dispersion figure (PNG) here")
+            a.add_argument("--stationary", action="store_true",
+                           help="a noise-driven run: averaged periodograms (Welch), Lorentzian fits of the "
+                                "linewidths and centres with errors, against the exact roots")
+            a.add_argument("--nperseg", type=int, help="--stationary: frames per Welch segment (default 256)")
+            a.add_argument("--burn-in", type=float, metavar="T",
+                           help="--stationary: leave out the frames with t < T (run time units; default 0)")
         else:
             a.add_argument("--no-simulation", action="store_true", help="closed forms against exact roots only")
         a.set_defaults(func=func)

@@ -53,12 +53,15 @@ import os
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, Literal, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar
 
 import numpy as np
 
 from .errors import ConfigError
 from .profiles import PROFILE_KINDS, TemperatureProfile
+
+if TYPE_CHECKING:  # tdgl_stt.noise imports the model, which imports this module
+    from .noise.config import NoiseConfig
 
 __all__ = [
     "BYTES_PER_GRID_POINT",
@@ -76,15 +79,15 @@ __all__ = [
 ]
 
 CoulombKind = Literal["none", "bulk", "film"]
-InitialKind = Literal["noise", "mode", "gaussian", "packet"]
+InitialKind = Literal["noise", "mode", "gaussian", "packet", "stationary"]
 Integrator = Literal["exact", "etdrk4", "etd2", "exp_euler"]
 FIELDS: tuple[str, ...] = ("theta", "Phi", "mu")
 COULOMB_KINDS: tuple[str, ...] = ("none", "bulk", "film")
-INITIAL_KINDS: tuple[str, ...] = ("noise", "mode", "gaussian", "packet")
+INITIAL_KINDS: tuple[str, ...] = ("noise", "mode", "gaussian", "packet", "stationary")
 INTEGRATORS: tuple[str, ...] = ("exact", "etdrk4", "etd2", "exp_euler")
 #: The exponential integrators of :mod:`tdgl_stt.integrators.etd` (a temperature profile).
 ETD_INTEGRATORS: tuple[str, ...] = ("etdrk4", "etd2", "exp_euler")
-TABLES: tuple[str, ...] = ("model", "grid", "time", "initial", "output", "material")
+TABLES: tuple[str, ...] = ("model", "grid", "time", "initial", "output", "material", "noise")
 
 #: Working memory per grid point (fields, spectra, propagator and its construction, FFT buffers):
 #: the peak RSS of `tdgl-stt run` grew by 420-530 bytes per point from 512^2 to 2048^2 (3 fields).
@@ -218,6 +221,7 @@ class RunConfig:
     material: MaterialConfig | None = None
     conversion: dict[str, float | str] | None = None
     source_text: str = ""
+    noise: NoiseConfig | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -752,6 +756,10 @@ def _parse_initial(
     if kind not in ("gaussian", "packet"):
         for k in ("width", "center"):
             t.forbid(k, f'"{k}" is only used with kind = "gaussian" or "packet", got kind = "{kind}"')
+    if kind == "stationary":
+        for k in ("amplitude", "seed"):
+            t.forbid(k, f'kind = "stationary" draws the state from the [noise] table\'s stationary '
+                        f'distribution with the [noise] seed; "{k}" is not used')
     if kind != "gaussian":
         t.forbid("field", f'"field" is only used with kind = "gaussian", got kind = "{kind}"')
     is_mode, is_gauss = kind in ("mode", "packet"), kind in ("gaussian", "packet")
@@ -920,16 +928,35 @@ def parse_config(text: str, *, source: str = "<string>") -> RunConfig:
         model = _parse_model(model_dict, grid)
     else:
         model = _parse_model(tables["model"], grid)
+    time = _parse_time(tables["time"], model)
+    initial = _parse_initial(tables["initial"] or {}, grid, model)
+    from .noise.config import parse_noise  # lazy: tdgl_stt.noise imports this module
+
+    noise = parse_noise(tables["noise"]) if tables["noise"] is not None else None
+    _check_noise(noise, time, initial)
     return RunConfig(
         model=model,
         grid=grid,
-        time=_parse_time(tables["time"], model),
-        initial=_parse_initial(tables["initial"] or {}, grid, model),
+        time=time,
+        initial=initial,
         output=_parse_output(tables["output"] or {}),
         material=material,
         conversion=conversion,
         source_text=text,
+        noise=noise,
     )
+
+
+def _check_noise(noise: NoiseConfig | None, time: TimeConfig, initial: InitialConfig) -> None:
+    """``[noise]`` drives the exact stepper only; ``[initial] kind = "stationary"`` needs noise."""
+    noisy = noise is not None and noise.strength > 0
+    if noisy and time.integrator in ETD_INTEGRATORS:
+        _fail("noise", f'noise with the "{time.integrator}" integrator (a non-uniform '
+                       "[model.temperature_profile]) is not implemented: the exact Ornstein-Uhlenbeck "
+                       "update needs uniform coefficients (docs/noise.md); remove [noise] or the profile")
+    if initial.kind == "stationary" and not noisy:
+        _fail("initial.kind", '"stationary" draws the state from the stationary distribution of the '
+                              "noise: it needs a [noise] table with strength > 0")
 
 
 def load_config(path: str | os.PathLike[str]) -> RunConfig:

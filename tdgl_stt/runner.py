@@ -27,7 +27,7 @@ from tqdm import tqdm
 from ._version import __version__
 from .checkpoint import Checkpoint
 from .config import FIELDS, RunConfig
-from .errors import InputFileError, OutputError
+from .errors import ConfigError, InputFileError, OutputError
 from .field_transforms import FieldTransforms
 from .frame_pipeline import BackgroundFrameWriter
 from .grid import Grid
@@ -39,7 +39,7 @@ from .model import mode_entries
 from .params import Coefficients
 from .propagator import ROUND_OFF_PART, exact_frequencies
 from .resume import ResumePoint, find_resume_point
-from .steppers import StepperSetup, build_stepper, initial_medium
+from .steppers import NoisyRunStepper, StepperSetup, build_stepper, initial_medium
 from .units import UnitLabels, unit_labels
 
 #: The rms amplitude of the state above which a run is stopped as diverged.
@@ -238,6 +238,8 @@ def run_attributes(config: RunConfig, coeffs: Coefficients, stepper: ExactSteppe
         })
         if info is not None:
             attrs.update(info.attributes())
+    if info is not None:
+        attrs.update(info.noise_attributes())
     attrs.update(coeffs.derived_attrs())
     if config.conversion:
         attrs.update({f"si_{k}": v for k, v in config.conversion.items()})
@@ -270,6 +272,25 @@ def _prepare(config: RunConfig, threads: int, say: Callable[[str], None]) -> _Se
     for notice in info.notices(config.time.dt):
         say(notice)
     return _Setup(config, info.coeffs, grid, stepper, transforms, growth, checkpoint_interval(config), info)
+
+
+def _initial(setup: _Setup) -> np.ndarray:
+    """The spectral state of frame 0: ``[initial]``, or a draw from the noise's stationary
+    distribution (``kind = "stationary"``; it advances the noise generator, so the frame-0
+    checkpoint taken after it carries the generator's state)."""
+    config = setup.config
+    if config.initial.kind != "stationary":
+        return initial_state(config.initial, setup.grid, setup.transforms, initial_medium(setup.info, config, setup.grid))
+    stepper = setup.stepper
+    if not isinstance(stepper, NoisyRunStepper):  # pragma: no cover - config validation forbids it
+        raise ConfigError("initial.kind", '"stationary" needs a [noise] table with strength > 0')
+    try:
+        return stepper.sample_stationary()
+    except ValueError as exc:
+        g = setup.growth
+        raise ConfigError("initial.kind", f'"stationary": {exc}; the fastest-growing mode: '
+                          f"{g.message(1.0)}; there is no stationary state to start from, use another "
+                          "[initial] kind") from None
 
 
 def _announce_growth(setup: _Setup, x: np.ndarray, say: Callable[[str], None]) -> None:
@@ -328,8 +349,7 @@ def run(
     try:
         setup = _prepare(config, threads, say)
         with setup.transforms:
-            x = initial_state(config.initial, setup.grid, setup.transforms, initial_medium(setup.info, config, setup.grid))
-            x = setup.stepper.project(x)
+            x = setup.stepper.project(_initial(setup))
             _announce_growth(setup, x, say)
             units = unit_labels(config)
             with RunWriter(

@@ -20,6 +20,7 @@ from .config import ETD_INTEGRATORS, RunConfig
 from .grid import Grid
 from .integrators.etd import ETDStepper
 from .integrators.exact import ExactStepper
+from .integrators.noisy_exact import NoisyExactStepper
 from .integrators.forcing import SpectralBand
 from .model import ModeEntries, mode_entries
 from .params import Coefficients, coefficients_from_model
@@ -27,7 +28,10 @@ from .profiles import temperature_field
 from .stability import STABLE_H_RHO, LocalGrowth, explicit_rate, local_growth
 from .variable_model import VariableModel, profile_is_uniform, variable_model
 
-__all__ = ["StepperSetup", "build_stepper", "state_spec", "uses_etd"]
+__all__ = ["NOISE_RNG_SPEC", "NoisyRunStepper", "StepperSetup", "build_stepper", "is_noisy", "state_spec", "uses_etd"]
+
+#: The checkpoint array of a noisy run: the PCG64 state of the noise generator (six words).
+NOISE_RNG_SPEC: tuple[tuple[int, ...], np.dtype] = ((6,), np.dtype(np.uint64))
 
 
 def uses_etd(config: RunConfig) -> bool:
@@ -35,11 +39,37 @@ def uses_etd(config: RunConfig) -> bool:
     return config.time.integrator in ETD_INTEGRATORS
 
 
+def is_noisy(config: RunConfig) -> bool:
+    """True when ``[noise]`` drives the run (a table with ``strength > 0``)."""
+    return config.noise is not None and config.noise.strength > 0
+
+
+class NoisyRunStepper(NoisyExactStepper):
+    """:class:`NoisyExactStepper` with the run loop's checkpoint protocol: the spectral state plus
+    the noise generator's state ``noise_rng``, taken right after the step of the checkpointed
+    frame, so that a resumed run draws the very noise of an uninterrupted one."""
+
+    def checkpoint_spec(self) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+        return {**super().checkpoint_spec(), "noise_rng": NOISE_RNG_SPEC}
+
+    def checkpoint_arrays(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        return {**super().checkpoint_arrays(x), "noise_rng": self.rng_state_array()}  # a fresh array
+
+    def restore(self, arrays) -> np.ndarray:
+        """The state of a checkpoint; also sets the noise generator to the checkpoint's state."""
+        self.set_rng_state_array(np.asarray(arrays["noise_rng"]))
+        return super().restore(arrays)
+
+
 def state_spec(config: RunConfig, grid: Grid) -> CheckpointSpec:
     """The checkpoint arrays of the run's stepper, without building it: the spectral state of the
-    exact stepper, or the ETD stepper's internal state on its retained modes."""
+    exact stepper (and the noise generator's state of a noisy run), or the ETD stepper's internal
+    state on its retained modes."""
     if not uses_etd(config):
-        return {"state": ((3,) + grid.spectral_shape, np.dtype(np.complex128))}
+        spec = {"state": ((3,) + grid.spectral_shape, np.dtype(np.complex128))}
+        if is_noisy(config):
+            spec["noise_rng"] = NOISE_RNG_SPEC
+        return spec
     profile = config.model.temperature_profile
     T = temperature_field(profile, grid, config.model.T)
     band = SpectralBand(grid, dealias=not profile_is_uniform(T, profile.T_ref))
@@ -64,7 +94,7 @@ class StepperSetup:
         ``rho`` of :func:`tdgl_stt.stability.explicit_rate` (ETD runs; 0 otherwise).
     """
 
-    stepper: ExactStepper | ETDStepper
+    stepper: ExactStepper | NoisyRunStepper | ETDStepper
     coeffs: Coefficients
     variable: VariableModel | None
     local: LocalGrowth | None
@@ -118,6 +148,21 @@ class StepperSetup:
         return attrs
 
 
+    def noise_attributes(self) -> dict:
+        """``noise_kind``, ``noise_strength``, ``noise_seed`` and ``noise_Theta`` (the per-mode
+        equipartition scale, :func:`tdgl_stt.noise.equipartition_scale`; NaN for kind = "explicit")
+        of a noisy run; else {}."""
+        st = self.stepper
+        if not isinstance(st, NoisyExactStepper):
+            return {}
+        from .noise import equipartition_scale
+
+        nc = st.noise_config
+        return {"noise_kind": nc.kind, "noise_strength": float(nc.strength), "noise_seed": int(nc.seed),
+                "noise_Theta": float(equipartition_scale(nc, float(math.prod(st.grid.L))))
+                if nc.kind == "thermal" else math.nan}
+
+
 def _local_medium(vm: VariableModel, config: RunConfig, grid: Grid, point: tuple[float, ...]) -> Coefficients:
     """The uniform model with the coefficients frozen at the grid point nearest ``point``:
     the medium in which a wave packet starts."""
@@ -136,7 +181,11 @@ def build_stepper(config: RunConfig, grid: Grid) -> StepperSetup:
     m = config.model
     vm = None if m.temperature_profile is None else variable_model(m, m.Tc, m.temperature_profile, grid)
     if not uses_etd(config):  # a uniform profile may use the exact stepper
-        return StepperSetup(ExactStepper(coeffs, grid, config.time.dt), coeffs, vm, None, 0.0)
+        if is_noisy(config):
+            stepper = NoisyRunStepper(coeffs, grid, config.time.dt, config.noise)
+        else:
+            stepper = ExactStepper(coeffs, grid, config.time.dt)
+        return StepperSetup(stepper, coeffs, vm, None, 0.0)
     t = config.time
     stepper = ETDStepper(vm, grid, t.dt, t.steps_per_frame, t.integrator)
     keep = stepper.band.mask()
