@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+import numpy as np
 from scipy.special import zeta
 
 from .config import ModelConfig
@@ -112,24 +113,40 @@ class Coefficients:
         return out
 
 
-def superfluid_fraction(spec: float | str, Delta: float, T: float, tau: float) -> float:
-    """``n_s/n`` near T_c: a number, or the clean/dirty relation below Eq. 9 of the paper."""
+def default_I(Delta, T):
+    """``I = pi Delta/(4T)`` (below Eq. 9); scalars or arrays (pointwise for a profile)."""
+    return math.pi * Delta / (4.0 * T)
+
+
+def superfluid_fraction(spec: float | str, Delta, T, tau: float):
+    """``n_s/n`` near T_c: a number, or the clean/dirty relation below Eq. 9 of the paper.
+
+    ``Delta`` and ``T`` may be arrays (a temperature profile); a number is then broadcast.
+    """
     if spec == "clean":
         return 7.0 * ZETA3 * Delta**2 / (4.0 * math.pi**2 * T**2)
     if spec == "dirty":
         return 0.5 * math.pi * (Delta * tau) * Delta / T
-    return float(spec)
+    return float(spec) if np.ndim(T) == 0 else np.full(np.shape(T), float(spec))
+
+
+def spin_velocity_factor(D: float, Delta, T):
+    """Eq. 15 without the gradient: ``v_T / grad T = pi D / (4 T cosh^2(Delta/2T))``; pointwise."""
+    # scalars: math.cosh raises OverflowError for Delta/2T > ~710, which the config turns into
+    # a clear error; arrays: np.cosh (a profile's range is checked where it is built)
+    cosh = math.cosh if np.ndim(Delta) == 0 and np.ndim(T) == 0 else np.cosh
+    return math.pi * D / (4.0 * T * cosh(Delta / (2.0 * T)) ** 2)
 
 
 def spin_velocity(D: float, Delta: float, T: float, grad_T: tuple[float, ...]) -> tuple[float, ...]:
     """Eq. 15: ``v_T = pi D grad T / (4 T cosh^2(Delta/2T))``, componentwise."""
-    factor = math.pi * D / (4.0 * T * math.cosh(Delta / (2.0 * T)) ** 2)
+    factor = float(spin_velocity_factor(D, Delta, T))
     return tuple(factor * g for g in grad_T)
 
 
 def coefficients_from_model(model: ModelConfig) -> Coefficients:
     """Resolve the paper's default relations and the user's overrides into :class:`Coefficients`."""
-    I = model.I if model.I is not None else math.pi * model.Delta / (4.0 * model.T)
+    I = model.I if model.I is not None else default_I(model.Delta, model.T)
     ns = superfluid_fraction(model.ns_over_n, model.Delta, model.T, model.tau)
     c2 = model.c2 if model.c2 is not None else model.vF**2 * ns / model.d
     D = model.D if model.D is not None else model.vF**2 * model.tau / model.d

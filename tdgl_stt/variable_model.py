@@ -45,7 +45,6 @@ The products are formed in real space (:mod:`tdgl_stt.integrators.forcing`).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -56,7 +55,13 @@ from .bcs import bcs_gap
 from .config import ModelConfig
 from .errors import ConfigError
 from .grid import Grid
-from .params import ZETA3, Coefficients, coefficients_from_model
+from .params import (
+    Coefficients,
+    coefficients_from_model,
+    default_I,
+    spin_velocity_factor,
+    superfluid_fraction,
+)
 from .profiles import TemperatureProfile, spectral_gradient, temperature_field
 
 __all__ = ["CoefficientFields", "VariableModel", "gap_field", "local_coefficients", "profile_is_uniform", "variable_model"]
@@ -149,17 +154,11 @@ def local_coefficients(
     """
     if model.I is not None or model.c2 is not None or model.vT is not None:
         raise ConfigError("model", "with a temperature profile I, c2 and vT follow from T(x); do not override them")
-    I = math.pi * Delta / (4.0 * T)
-    if model.ns_over_n == "clean":
-        ns = 7.0 * ZETA3 * Delta**2 / (4.0 * math.pi**2 * T**2)
-    elif model.ns_over_n == "dirty":
-        ns = 0.5 * math.pi * (Delta * model.tau) * Delta / T
-    else:
-        ns = np.full(T.shape, float(model.ns_over_n))
+    I = default_I(Delta, T)
+    ns = superfluid_fraction(model.ns_over_n, Delta, T, model.tau)
     c2 = model.vF**2 * ns / model.d
     D = model.D if model.D is not None else model.vF**2 * model.tau / model.d
-    factor = math.pi * D / (4.0 * T * np.cosh(Delta / (2.0 * T)) ** 2)
-    vT = factor * grad_T
+    vT = spin_velocity_factor(D, Delta, T) * grad_T
     torque = (Delta**2 / T) * vT
     return CoefficientFields(T=T, grad_T=grad_T, Delta=Delta, I=I, ns_over_n=ns, c2=c2, vT=vT, torque=torque, D=D)
 

@@ -43,7 +43,6 @@ def _finish(fig, ax1, ax2, path: str | Path) -> Path:
     ax2.legend(fontsize=7, loc="best")
     path = Path(path)
     fig.savefig(path, dpi=130)
-    fig.canvas.figure.clf()
     _pyplot().close(fig)
     return path
 
