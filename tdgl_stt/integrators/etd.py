@@ -198,6 +198,11 @@ class ETDStepper:
         if self.constraint:
             self._eval("k * t + c * d", x[2], k=self._Kc, t=x[0], c=self._Dc, d=N[1])
 
+    def _perturb(self, x: NDArray) -> None:
+        """Hook applied to the internal state ``(theta, psi, mu)`` after each step, before ``N`` of
+        the new state is formed (first same as last): a no-op here; a noisy subclass adds its
+        increment (docs/noise.md)."""
+
     def _mat3(self, M: NDArray, x: NDArray, out: NDArray, rows: int = 3) -> None:
         for i in range(rows):
             self._eval("m0 * x0 + m1 * x1 + m2 * x2", out[i], m0=M[i, 0], m1=M[i, 1], m2=M[i, 2], x0=x[0], x1=x[1], x2=x[2])
@@ -225,6 +230,7 @@ class ETDStepper:
         else:
             self._etdrk4(x, Nu, out)
         self._x, self._next = out, x
+        self._perturb(self._x)
         self._evaluate_N(self._x, self._N)
         self._fix_constraint(self._x, self._N)
         self.steps_taken += 1
