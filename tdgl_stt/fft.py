@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import pickle
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +57,29 @@ def _save_wisdom() -> None:
         os.replace(tmp, path)
     except OSError:
         pass  # a read-only cache only costs planning time
+
+
+@contextmanager
+def planning(deterministic: bool, planner: str = "FFTW_ESTIMATE", threads: int = 1) -> Iterator[tuple[tuple[str, ...], int]]:
+    """Context for making pyFFTW plans; yields ``(flags, threads)``.
+
+    With ``deterministic=True`` the plans are single-threaded ``FFTW_ESTIMATE`` plans made with
+    the wisdom in memory set aside (and restored afterwards), so their arithmetic, hence every bit
+    of a run, depends only on the shapes and the FFTW build. Otherwise ``planner`` and
+    ``threads`` are used with the wisdom cached on disk, which is saved afterwards.
+    """
+    if deterministic:
+        held = pyfftw.export_wisdom()
+        pyfftw.forget_wisdom()
+        try:
+            yield ("FFTW_ESTIMATE",), 1
+        finally:
+            pyfftw.forget_wisdom()
+            pyfftw.import_wisdom(held)
+    else:
+        _load_wisdom()
+        yield (planner,), threads
+        _save_wisdom()
 
 
 class RealFFT:

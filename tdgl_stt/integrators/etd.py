@@ -43,6 +43,7 @@ from ..model import ModeEntries, mode_entries
 from ..propagator import ModeSplit, propagator, split_modes
 from ..variable_model import VariableModel
 from .forcing import PseudoSpectralForcing, SpectralBand
+from .kernels import etdrk4_final, etdrk4_stage_a, etdrk4_stage_b, etdrk4_stage_c, view_as
 from .phi import phi_matrices
 
 __all__ = ["SCHEMES", "ETDStepper", "SchemeInfo"]
@@ -64,8 +65,9 @@ SCHEMES: dict[str, SchemeInfo] = {
 }
 
 
-def _row(terms: list[tuple[str, ...]]) -> str:
-    return " + ".join("*".join(t) for t in terms)
+def _interleave(coefficients: list[NDArray]) -> NDArray[np.complex128]:
+    """The per-mode coefficients ``(k, M)`` as one ``(M, k)`` array (a mode's values adjacent)."""
+    return np.ascontiguousarray(np.stack([np.asarray(c, complex).reshape(-1) for c in coefficients], axis=1))
 
 
 class ETDStepper:
@@ -137,7 +139,6 @@ class ETDStepper:
         nbuf = {"exp_euler": 1, "etd2": 2, "etdrk4": 4}[scheme]
         self._Ns = [np.zeros((2,) + shape, complex) for _ in range(nbuf)]
         self._tmp = np.zeros((3,) + shape, complex)
-        self._Ex = np.zeros((3,) + shape, complex)
         self._stage = np.zeros((2,) + shape, complex)
         self._next = np.zeros((3,) + shape, complex)
         self.steps_taken = 0
@@ -159,7 +160,8 @@ class ETDStepper:
         def rs(a: NDArray) -> NDArray:
             return np.ascontiguousarray(a.reshape(a.shape[:-1] + shape))
 
-        self._E = rs(propagator(e, h, sp).reshape(3, 3, -1))
+        E = propagator(e, h, sp).reshape(3, 3, -1)
+        self._E = rs(E)
         self._P0 = rs(propagator(e, 0.0, sp).reshape(3, 3, -1))
         name = self.scheme.name
         if name == "etdrk4":
@@ -172,10 +174,17 @@ class ETDStepper:
             F1 = h * (G[1] - 3 * G[2] + 4 * G[3])
             F2 = 2 * h * (G[2] - 2 * G[3])
             F3 = h * (4 * G[3] - G[2])
-            self._E2 = rs(E2[:2])
-            self._P = rs(P[:2])
-            self._QP = rs(Q[:2] - P[:2])
-            self._F = [rs(F1), rs(F2), rs(F3)]
+            QP = Q - P
+            # per-mode coefficients interleaved for the fused kernels (kernels.etdrk4_*)
+            self._Ca = _interleave([E2[0, 0], E2[0, 1], E2[0, 2], E2[1, 0], E2[1, 1], E2[1, 2],
+                                    P[0, 0], P[0, 1], P[1, 0], P[1, 1]])
+            self._Cb = _interleave([P[0, 0], P[0, 1], P[1, 0], P[1, 1]])
+            self._Cc = _interleave([E[i, j] for i in range(3) for j in range(3)]
+                                   + [QP[i, j] for i in range(2) for j in range(2)]
+                                   + [2.0 * P[i, j] for i in range(2) for j in range(2)]
+                                   + [F1[i, j] for i in range(3) for j in range(2)]
+                                   + [F2[i, j] for i in range(3) for j in range(2)])
+            self._Cf = _interleave([F3[i, j] for i in range(3) for j in range(2)])
         else:
             ph = phi_matrices(e, h, 2, sp)
             self._F = [rs(h * self._forcing_matrix(ph.full[k], ph.source[k])) for k in (1, 2)]
@@ -236,32 +245,21 @@ class ETDStepper:
         self.steps_taken += 1
 
     def _etdrk4(self, x: NDArray, Nu: NDArray, out: NDArray) -> None:
-        E2, P, QP, E = self._E2, self._P, self._QP, self._E
-        F1, F2, F3 = self._F
+        """Cox-Matthews ETDRK4 (module docstring) with the fused kernels of
+        :mod:`tdgl_stt.integrators.kernels`: stage ``a``, ``b``, then ``c`` together with
+        ``E u + F_1 N(u) + F_2 (N(a) + N(b))``, and finally ``+ F_3 N(c)``."""
+        M = self.band.size
         Na, Nb, Nc = self._Ns[0], self._Ns[1], self._Ns[2]
-        Eu, st, Ex = self._tmp, self._stage, self._Ex
-        # a = E_2 u + P N(u)  (rows theta, psi)
-        self._mat3(E2, x, Eu, rows=2)
-        for i in range(2):
-            self._eval("e + p0 * n + p1 * d", st[i], e=Eu[i], p0=P[i, 0], p1=P[i, 1], n=Nu[0], d=Nu[1])
+        Eu, st = self._tmp[:2], self._stage
+        xf, outf, stf, Euf = view_as(x, (3, M)), view_as(out, (3, M)), view_as(st, (2, M)), view_as(Eu, (2, M))
+        Nuf, Naf, Nbf = view_as(Nu, (2, M)), view_as(Na, (2, M)), view_as(Nb, (2, M))
+        etdrk4_stage_a(self._Ca, xf, Nuf, Euf, stf)
         self._evaluate_N(st, Na)
-        # b = E_2 u + P N(a)
-        for i in range(2):
-            self._eval("e + p0 * n + p1 * d", st[i], e=Eu[i], p0=P[i, 0], p1=P[i, 1], n=Na[0], d=Na[1])
+        etdrk4_stage_b(self._Cb, Euf, Naf, stf)
         self._evaluate_N(st, Nb)
-        # c = E_2 a + P (2 N(b) - N(u)) = E u + (E_2 P - P) N(u) + 2 P N(b)
-        self._mat3(E, x, Ex)
-        for i in range(2):
-            self._eval("e + q0 * nu + q1 * du + 2 * (p0 * nb + p1 * db)", st[i], e=Ex[i], q0=QP[i, 0], q1=QP[i, 1],
-                       nu=Nu[0], du=Nu[1], p0=P[i, 0], p1=P[i, 1], nb=Nb[0], db=Nb[1])
+        etdrk4_stage_c(self._Cc, xf, Nuf, Naf, Nbf, stf, outf)
         self._evaluate_N(st, Nc)
-        # u1 = E u + f1 N(u) + 2 f2 (N(a) + N(b)) + f3 N(c)   (the 2 is inside F2)
-        for i in range(3):
-            self._eval(
-                "e + a0 * nu + a1 * du + b0 * (na + nb) + b1 * (da + db) + c0 * nc + c1 * dc", out[i],
-                e=Ex[i], a0=F1[i, 0], a1=F1[i, 1], nu=Nu[0], du=Nu[1], b0=F2[i, 0], b1=F2[i, 1],
-                na=Na[0], nb=Nb[0], da=Na[1], db=Nb[1], c0=F3[i, 0], c1=F3[i, 1], nc=Nc[0], dc=Nc[1],
-            )
+        etdrk4_final(self._Cf, view_as(Nc, (2, M)), outf)
 
     # ------------------------------------------------------------------ public
     @property
@@ -313,7 +311,7 @@ class ETDStepper:
             psi = band.gather(np.fft.rfftn(self.vm.psi_from_phi(phi), axes=axes, norm="forward"))
             xc[1] = psi
         # U(q, 0): the gauge mu_0 = 0 and, where eps_hat = 0, the reference constraint.
-        self._x = np.einsum("ij...,j...->i...", self._P0, xc)
+        self._x = np.ascontiguousarray(np.einsum("ij...,j...->i...", self._P0, xc))
         self._next = np.empty_like(self._x)
         self._evaluate_N(self._x, self._N)
         self._fix_constraint(self._x, self._N)
