@@ -6,7 +6,8 @@ dielectric relaxation ~1e9 times faster than the mode rates) on a 1D or 2D perio
 
 The initial condition is, for every q != 0, the eigenvector of the less damped of the two slow
 roots (collective modes) with a random complex amplitude c_q, so the exact solution is known from the roots alone:
-``x_q(t) = c_q v_q exp(-i w_q t)``. The error of a method is
+``x_q(t) = c_q v_q exp(-i w_q t)``, projected on real fields (``x_k`` and ``x_-k`` conjugate; the
+Nyquist modes, which a real field cannot carry as complex amplitudes, are zero). The error of a method is
 ``||x(T) - x_exact(T)||_2 / ||x_exact(T)||_2`` over all modes and the three fields, at the final
 time T. The q = 0 mode (global phase and gauge) is set to zero.
 
@@ -64,6 +65,17 @@ seed = 1
 """
 
 
+def nyquist_mask(grid: Grid) -> np.ndarray:
+    """True on the half-spectrum entries with a Nyquist wavenumber on any axis of even length."""
+    m = np.zeros(grid.spectral_shape, dtype=bool)
+    for i, n in enumerate(grid.n):
+        if n % 2 == 0:
+            idx = [slice(None)] * grid.ndim
+            idx[i] = n // 2
+            m[tuple(idx)] = True
+    return m
+
+
 @dataclass
 class Problem:
     """One benchmark problem: grid, model, frame interval, number of frames, initial state."""
@@ -91,7 +103,9 @@ class Problem:
         rng = np.random.default_rng(self.seed)
         c = rng.standard_normal(self.grid.spectral_shape) + 1j * rng.standard_normal(self.grid.spectral_shape)
         c.flat[0] = 0.0  # q = 0: global phase and gauge
-        self.x0 = np.ascontiguousarray(np.moveaxis(c[..., None] * v, -1, 0))  # (3, *spectral)
+        c[nyquist_mask(self.grid)] = 0.0  # not a mode of a real field (nor of Dedalus' RealFourier)
+        self._raw = np.moveaxis(c[..., None] * v, -1, 0)  # (3, *spectral): c_q v_q, mode by mode
+        self.x0 = np.ascontiguousarray(self.real_fields(self._raw))
 
     @property
     def label(self) -> str:
@@ -105,10 +119,28 @@ class Problem:
     def modes(self) -> int:
         return int(np.prod(self.grid.spectral_shape))
 
+    def real_fields(self, x: np.ndarray) -> np.ndarray:
+        """The spectrum of the real fields whose half-spectrum is ``x`` (``rfftn(irfftn(x))``).
+
+        On the plane ``k_last = 0`` of a 2D/3D half-spectrum the entries ``k`` and ``-k`` of a
+        real field are complex conjugates; random amplitudes drawn mode by mode are not, and this
+        keeps ``(x_k + conj(x_-k))/2``. Elsewhere (and everywhere in 1D, Nyquist being zero) ``x``
+        is unchanged. Since ``A(-q) = conj(A(q))`` (real equations), the exact evolution commutes
+        with this projection, so the evolved projection is the projection of the evolved modes.
+        """
+        out = np.array(x)
+        out[:, nyquist_mask(self.grid)] = 0.0
+        lead = tuple(range(1, self.grid.ndim))  # the full (fftfreq) axes of the plane k_last = 0
+        plane = out[..., 0]
+        minus_k = np.roll(np.flip(plane, axis=lead), 1, axis=lead) if lead else plane
+        out[..., 0] = 0.5 * (plane + minus_k.conj())
+        return out
+
     def exact_final(self) -> np.ndarray:
-        """``c_q v_q exp(-i w_q T)`` from the roots alone (q = 0 is zero)."""
+        """``c_q v_q exp(-i w_q T)`` from the roots alone, mode by mode, projected on real fields
+        (:meth:`real_fields`; q = 0 and Nyquist modes are zero)."""
         ph = np.exp(-1j * np.nan_to_num(self.omega) * self.t_final)
-        return self.x0 * ph[None]
+        return self.real_fields(self._raw * ph[None])
 
     def error(self, xT: np.ndarray) -> float:
         ref = self.exact_final()

@@ -52,6 +52,7 @@ import numpy as np  # noqa: E402
 
 numexpr.set_num_threads(1)
 
+import dedalus_peer  # noqa: E402
 import peers  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,10 +67,11 @@ RATIO_KEYS = (
     "etdrk4_cost_vs_floor",
     "analyzer_speedup_vs_plain_pencil",
 )
-DEDALUS_HELP = """Dedalus is not importable, so its rows are null. To install it (needs MPI and FFTW/HDF5 headers):
-  Debian/Ubuntu: sudo apt-get install libopenmpi-dev libfftw3-mpi-dev libhdf5-mpi-dev
-                 CC=mpicc pip install --no-binary=h5py dedalus
-  or conda:      conda install -c conda-forge dedalus"""
+DEDALUS_HELP = dedalus_peer.INSTALL_HELP
+#: steps per frame tried for Dedalus (fixed steps; the frame interval is a multiple of the step)
+DEDALUS_STEPS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+#: nominal orders of Dedalus' schemes, to predict the cost of the round-off target
+DEDALUS_ORDER = {"RK443": 3, "SBDF2": 2}
 
 
 def peak_memory(fn) -> float:
@@ -87,8 +89,33 @@ def best(results: list[dict], target: float) -> dict | None:
     return min(ok, key=lambda r: r["seconds"]) if ok else None
 
 
-def compare(p: peers.Problem, budget: float, say) -> dict:
-    """Exact integrator vs solve_ivp (Radau, BDF) on problem ``p``."""
+def dedalus_ladder(run, order: int, budget: float, say, label: str) -> list[dict]:
+    """Dedalus with steps_per_frame = 1, 2, 4, ... (``run(spf, max_seconds)`` -> Result) until the
+    error reaches the round-off target, a run exceeds the budget, or the observed cost and the
+    scheme's order predict that reaching the round-off target would exceed the budget
+    (``seconds * (error / ROUND_OFF_TARGET)^(1/order) > budget``)."""
+    rows = []
+    for spf in DEDALUS_STEPS:
+        r = run(spf, budget)
+        row = {"steps_per_frame": spf, "seconds": r.seconds, "error": r.error,
+               **{k: v for k, v in r.info.items() if k != "steps_per_frame"}}
+        rows.append(row)
+        say(f"  Dedalus {label} steps/frame {spf:4d}: "
+            + (f"{r.seconds:7.2f} s, error {r.error:.1e}" if r.seconds == r.seconds else row["status"]))
+        if r.seconds != r.seconds or r.error <= ROUND_OFF_TARGET:
+            break
+        if r.error <= TARGET and r.seconds * (r.error / ROUND_OFF_TARGET) ** (1.0 / order) > budget:
+            break
+    return rows
+
+
+def with_peer_memory(chosen: dict | None, run) -> dict | None:
+    """``chosen`` with the tracemalloc peak of a separate run of it (``run()``)."""
+    return chosen and {**chosen, "peak_MB": peak_memory(run)}
+
+
+def compare(p: peers.Problem, budget: float, say, dedalus: bool) -> dict:
+    """Exact integrator vs solve_ivp (Radau, BDF) and, if importable, Dedalus on problem ``p``."""
     peers.run_exact(p)  # warm-up: FFTW wisdom, imports
     ex = min((peers.run_exact(p) for _ in range(3)), key=lambda r: r.seconds)
     fft_floor = peers.output_floor(p)
@@ -108,9 +135,17 @@ def compare(p: peers.Problem, budget: float, say) -> dict:
     chosen = best(rows, TARGET)
     tight = best(rows, ROUND_OFF_TARGET)
     mem_exact = peak_memory(lambda: peers.run_exact(p))
-    mem_peer = None
-    if chosen is not None:
-        mem_peer = peak_memory(lambda: peers.run_solve_ivp(p, chosen["method"], chosen["rtol"]))
+    chosen = with_peer_memory(chosen, lambda: peers.run_solve_ivp(p, chosen["method"], chosen["rtol"]))
+    ded_rows: list[dict] = []
+    if dedalus:
+        dedalus_peer.run_uniform(p, "RK443", 1, max_seconds=0.0)  # warm-up: FFTW plans, imports
+        for scheme in dedalus_peer.SCHEMES:
+            ded_rows += dedalus_ladder(lambda spf, b: dedalus_peer.run_uniform(p, scheme, spf, max_seconds=b),
+                                       DEDALUS_ORDER[scheme], budget, say, scheme)
+    ded_chosen = best(ded_rows, TARGET)
+    ded_tight = best(ded_rows, ROUND_OFF_TARGET)
+    ded_chosen = with_peer_memory(ded_chosen, lambda: dedalus_peer.run_uniform(
+        p, ded_chosen["scheme"], ded_chosen["steps_per_frame"]))
     return {
         "problem": {"grid": list(p.n), "modes": p.modes, "frames": p.frames, "dt": p.dt, "t_final": p.t_final,
                     "L": p.L, "least_damped_amplitude_left": p.slowest_surviving()},
@@ -120,21 +155,24 @@ def compare(p: peers.Problem, budget: float, say) -> dict:
         "exact_cost_vs_fft_floor": ex.seconds / fft_floor,
         "exact_frames_only_cost_vs_fft_floor": (ex.seconds - ex.info["setup_seconds"]) / fft_floor,
         "solve_ivp": rows,
-        "solve_ivp_at_target": chosen and {**chosen, "peak_MB": mem_peer},
+        "solve_ivp_at_target": chosen,
         "solve_ivp_at_round_off": tight,
         "speedup_at_target": chosen and chosen["seconds"] / ex.seconds,
         "speedup_at_round_off": tight and tight["seconds"] / ex.seconds,
+        "dedalus": ded_rows if dedalus else None,
+        "dedalus_at_target": ded_chosen,
+        "dedalus_at_round_off": ded_tight,
+        "dedalus_speedup_at_target": ded_chosen and ded_chosen["seconds"] / ex.seconds,
+        "dedalus_speedup_at_round_off": ded_tight and ded_tight["seconds"] / ex.seconds,
     }
 
 
-def dedalus_rows(say) -> dict | None:
-    try:
-        import dedalus  # noqa: F401
-    except Exception as exc:  # ImportError, or a broken MPI install
+def dedalus_status(say) -> dict:
+    """Whether Dedalus is importable (else the install instructions are printed)."""
+    ok, reason = dedalus_peer.available()
+    if not ok:
         say(DEDALUS_HELP)
-        return {"available": False, "reason": f"{type(exc).__name__}: {exc}"}
-    say("Dedalus is importable but its rows are not implemented in this benchmark yet.")
-    return {"available": True, "reason": "rows not implemented"}
+    return {"available": ok, "reason": reason}
 
 
 def runner_vs_floor(n: int, frames: int, repeats: int, say) -> dict:
@@ -215,18 +253,19 @@ def main(argv=None) -> dict:
     results = {"machine": machine(), "quick": args.quick, "target_error": TARGET,
                "round_off_target": ROUND_OFF_TARGET, "solve_ivp_budget_s": budget,
                "memory": "tracemalloc peak of a separate untimed pass, MB"}
-    results["comparisons"] = [compare(p, budget, say) for p in problems]
-    results["dedalus"] = dedalus_rows(say)
+    results["dedalus"] = dedalus_status(say)
+    results["comparisons"] = [compare(p, budget, say, results["dedalus"]["available"]) for p in problems]
     results["runner"] = runner_vs_floor(runner_n, runner_frames, 1 if args.quick else 2, say)
     results["etdrk4"] = etd_vs_floor(*etd, say)
     results["etdrk4"]["vs_solve_ivp"] = None
     results["etdrk4"]["vs_dedalus"] = None
     results["analyzer"] = analyzer(n_series, subset, say)
     speedups = [c["speedup_at_target"] for c in results["comparisons"] if c["speedup_at_target"]]
+    ded_speedups = [c["dedalus_speedup_at_target"] for c in results["comparisons"] if c["dedalus_speedup_at_target"]]
     results["ratios"] = {
         # the smallest over the problems (the least favourable to tdgl-stt)
         "exact_speedup_vs_solve_ivp": min(speedups) if speedups else None,
-        "exact_speedup_vs_dedalus": None,
+        "exact_speedup_vs_dedalus": min((x for x in ded_speedups if x), default=None),
         "exact_cost_vs_floor": results["runner"]["ratio_run_over_floor"],
         "etdrk4_speedup_vs_dedalus": None,
         "etdrk4_cost_vs_floor": results["etdrk4"]["ratio"],
@@ -267,7 +306,17 @@ def table(res: dict) -> str:
             sp = r["seconds"] / ex["seconds"] if r["seconds"] == r["seconds"] else None
             lines.append(f"| {name} | solve_ivp {r['method']} rtol={r['rtol']:.0e}{mark} | {_f(r['seconds'], '{:.3f}')} | "
                          f"{_f(mem, '{:.1f}') if mem else ''} | {_f(r['error'], '{:.1e}')} | {_f(sp, '{:.0f}')} |")
-        lines.append(f"| {name} | Dedalus RK443 / SBDF2 | null | | | null |")
+        if c["dedalus"] is None:
+            lines.append(f"| {name} | Dedalus RK443 / SBDF2 (not importable) | null | | | null |")
+        for r in c["dedalus"] or []:
+            at = c["dedalus_at_target"]
+            mark = ""
+            if at and r["scheme"] == at["scheme"] and r["steps_per_frame"] == at["steps_per_frame"]:
+                mark = f" **(cheapest at {TARGET:.0e})**"
+            mem = at["peak_MB"] if mark else None
+            sp = r["seconds"] / ex["seconds"] if r["seconds"] == r["seconds"] else None
+            lines.append(f"| {name} | Dedalus {r['scheme']} h=dt/{r['steps_per_frame']}{mark} | {_f(r['seconds'], '{:.3f}')} | "
+                         f"{_f(mem, '{:.1f}') if mem else ''} | {_f(r['error'], '{:.1e}')} | {_f(sp, '{:.0f}')} |")
     ru = res["runner"]
     lines.append(f"| runner {ru['grid'][0]}x{ru['grid'][1]} | `tdgl_stt.runner.run` per frame (NetCDF) | {ru['run_per_frame_ms'] / 1e3:.5f} | | | |")
     lines.append(f"| runner {ru['grid'][0]}x{ru['grid'][1]} | floor per frame: 3 irfft + write + sync | {ru['floor_per_frame_ms'] / 1e3:.5f} | | | cost {ru['ratio_run_over_floor']:.2f}x |")

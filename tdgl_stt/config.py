@@ -933,7 +933,7 @@ def parse_config(text: str, *, source: str = "<string>") -> RunConfig:
     from .noise.config import parse_noise  # lazy: tdgl_stt.noise imports this module
 
     noise = parse_noise(tables["noise"]) if tables["noise"] is not None else None
-    _check_noise(noise, time, initial)
+    _check_noise(noise, time, initial, model)
     return RunConfig(
         model=model,
         grid=grid,
@@ -947,16 +947,26 @@ def parse_config(text: str, *, source: str = "<string>") -> RunConfig:
     )
 
 
-def _check_noise(noise: NoiseConfig | None, time: TimeConfig, initial: InitialConfig) -> None:
-    """``[noise]`` drives the exact stepper only; ``[initial] kind = "stationary"`` needs noise."""
+def _check_noise(noise: NoiseConfig | None, time: TimeConfig, initial: InitialConfig, model: ModelConfig) -> None:
+    """``[initial] kind = "stationary"`` needs noise, and a temperature that is constant in space.
+
+    Noise with a temperature profile runs on the ETD path (``docs/noise.md``, section 10). Its
+    stationary state is known in closed form only where ``T(x)`` is constant (the uniform
+    medium's Lyapunov covariance); where T varies, the position-dependent coefficients couple
+    the wavevectors and the profile's gradient drives a torque, so the stationary covariance is
+    that of the whole coupled system, which is not computed: the run must reach it itself.
+    """
     noisy = noise is not None and noise.strength > 0
-    if noisy and time.integrator in ETD_INTEGRATORS:
-        _fail("noise", f'noise with the "{time.integrator}" integrator (a non-uniform '
-                       "[model.temperature_profile]) is not implemented: the exact Ornstein-Uhlenbeck "
-                       "update needs uniform coefficients (docs/noise.md); remove [noise] or the profile")
     if initial.kind == "stationary" and not noisy:
         _fail("initial.kind", '"stationary" draws the state from the stationary distribution of the '
                               "noise: it needs a [noise] table with strength > 0")
+    profile = model.temperature_profile
+    if initial.kind == "stationary" and profile is not None and not profile.is_uniform:
+        _fail("initial.kind", f'"stationary" with the temperature_profile kind = "{profile.kind}": the stationary '
+                              "state of a temperature that varies in space is not known in closed form (the "
+                              "profile couples the wavevectors and its gradient drives a torque); start from "
+                              'kind = "noise" and leave out a burn-in of a few relaxation times '
+                              "(tdgl-stt analyze --stationary --burn-in T)")
 
 
 def load_config(path: str | os.PathLike[str]) -> RunConfig:

@@ -127,7 +127,8 @@ def _initial_isolated_root(e: ModeEntries) -> tuple[NDArray, NDArray]:
         l1, l2 = roots[:, others[0]], roots[:, others[1]]
         iso = np.minimum(np.abs(roots[:, j] - l1), np.abs(roots[:, j] - l2)) / scale
         Q = (eps * l1 + s) * (eps * l2 + s)
-        graph = np.abs(Q) / (eps * scale + s) ** 2
+        den = (eps * scale + s) ** 2  # 0 only where eps = s = 0 (e.g. q = 0): no graph there
+        graph = np.divide(np.abs(Q), den, out=np.zeros(n), where=den > 0)
         score = iso * graph
         better = score > best_score
         best = np.where(better, j, best)
@@ -223,7 +224,8 @@ def split_modes(e: ModeEntries) -> ModeSplit:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             scale = np.max(np.abs(np.column_stack([lam_slow, lam3])), axis=1) + np.finfo(float).tiny
             iso = np.min(np.abs(lam_slow - lam3[:, None]), axis=1) / scale
-            graph = np.abs(Q) / (eps * scale + s) ** 2
+            den = (eps * scale + s) ** 2  # 0 only where eps = s = 0 (e.g. q = 0): no graph there
+        graph = np.divide(np.abs(Q), den, out=np.zeros(n), where=den > 0)
         trusted = (iso * graph > _SPLIT_SCORE_MIN) & np.isfinite(K) & np.isfinite(L)
         fallback |= dyn & ~trusted
     return ModeSplit(lam_slow=lam_slow, lam_fast=lam3, K=K, L=L, B=B, zero=zero, fallback=fallback)

@@ -34,6 +34,7 @@ from .grid import Grid
 from .initial import initial_state
 from .integrators.etd import ETDStepper
 from .integrators.exact import ExactStepper
+from .integrators.noisy_etd import NoisyETDStepper
 from .io_netcdf import RunWriter, check_free_space, check_output_path, format_bytes
 from .model import mode_entries
 from .params import Coefficients
@@ -282,7 +283,7 @@ def _initial(setup: _Setup) -> np.ndarray:
     if config.initial.kind != "stationary":
         return initial_state(config.initial, setup.grid, setup.transforms, initial_medium(setup.info, config, setup.grid))
     stepper = setup.stepper
-    if not isinstance(stepper, NoisyRunStepper):  # pragma: no cover - config validation forbids it
+    if not isinstance(stepper, (NoisyRunStepper, NoisyETDStepper)):  # pragma: no cover - config validation forbids it
         raise ConfigError("initial.kind", '"stationary" needs a [noise] table with strength > 0')
     try:
         return stepper.sample_stationary()

@@ -3,9 +3,12 @@
 ``[time] integrator = "exact"`` (uniform coefficients) gives
 :class:`tdgl_stt.integrators.exact.ExactStepper`; ``"etdrk4"``, ``"etd2"`` or ``"exp_euler"`` with a
 ``[model.temperature_profile]`` give :class:`tdgl_stt.integrators.etd.ETDStepper` on the
-coefficient fields of :func:`tdgl_stt.variable_model.variable_model`. Both steppers share the
-run loop's protocol: ``project``, ``step``, ``checkpoint_spec``, ``checkpoint_arrays``,
-``restore`` and ``n_fallback``.
+coefficient fields of :func:`tdgl_stt.variable_model.variable_model`. With ``[noise]``
+(``strength > 0``) they are :class:`NoisyRunStepper` (the exact OU update) and
+:class:`tdgl_stt.integrators.noisy_etd.NoisyETDStepper` (the reference increments with the local
+intensity of ``T(x)``, ``docs/noise.md`` section 10). Every stepper shares the run loop's
+protocol: ``project``, ``step``, ``checkpoint_spec``, ``checkpoint_arrays``, ``restore`` and
+``n_fallback``; the noisy ones also ``sample_stationary`` and a ``noise_rng`` checkpoint array.
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ from .config import ETD_INTEGRATORS, RunConfig
 from .grid import Grid
 from .integrators.etd import ETDStepper
 from .integrators.exact import ExactStepper
-from .integrators.noisy_exact import NoisyExactStepper
 from .integrators.forcing import SpectralBand
+from .integrators.noisy_etd import NoisyETDStepper
+from .integrators.noisy_exact import NoisyExactStepper
 from .model import ModeEntries, mode_entries
+from .noise.sampler import RNG_STATE_SPEC
 from .params import Coefficients, coefficients_from_model
 from .profiles import temperature_field
 from .stability import STABLE_H_RHO, LocalGrowth, explicit_rate, local_growth
@@ -31,7 +36,7 @@ from .variable_model import VariableModel, profile_is_uniform, variable_model
 __all__ = ["NOISE_RNG_SPEC", "NoisyRunStepper", "StepperSetup", "build_stepper", "is_noisy", "state_spec", "uses_etd"]
 
 #: The checkpoint array of a noisy run: the PCG64 state of the noise generator (six words).
-NOISE_RNG_SPEC: tuple[tuple[int, ...], np.dtype] = ((6,), np.dtype(np.uint64))
+NOISE_RNG_SPEC: tuple[tuple[int, ...], np.dtype] = RNG_STATE_SPEC
 
 
 def uses_etd(config: RunConfig) -> bool:
@@ -73,7 +78,10 @@ def state_spec(config: RunConfig, grid: Grid) -> CheckpointSpec:
     profile = config.model.temperature_profile
     T = temperature_field(profile, grid, config.model.T)
     band = SpectralBand(grid, dealias=not profile_is_uniform(T, profile.T_ref))
-    return {"etd_state": ((3,) + band.shape, np.dtype(np.complex128))}
+    spec = {"etd_state": ((3,) + band.shape, np.dtype(np.complex128))}
+    if is_noisy(config):
+        spec["noise_rng"] = NOISE_RNG_SPEC
+    return spec
 
 
 @dataclass(frozen=True)
@@ -83,7 +91,8 @@ class StepperSetup:
     Attributes
     ----------
     stepper
-        :class:`ExactStepper` or :class:`ETDStepper`.
+        :class:`ExactStepper`, :class:`NoisyRunStepper`, :class:`ETDStepper` or
+        :class:`NoisyETDStepper`.
     coeffs
         The uniform model of ``[model]`` (at the base ``T``; the medium far from a profile).
     variable
@@ -94,7 +103,7 @@ class StepperSetup:
         ``rho`` of :func:`tdgl_stt.stability.explicit_rate` (ETD runs; 0 otherwise).
     """
 
-    stepper: ExactStepper | NoisyRunStepper | ETDStepper
+    stepper: ExactStepper | NoisyRunStepper | ETDStepper | NoisyETDStepper
     coeffs: Coefficients
     variable: VariableModel | None
     local: LocalGrowth | None
@@ -150,17 +159,25 @@ class StepperSetup:
 
     def noise_attributes(self) -> dict:
         """``noise_kind``, ``noise_strength``, ``noise_seed`` and ``noise_Theta`` (the per-mode
-        equipartition scale, :func:`tdgl_stt.noise.equipartition_scale`; NaN for kind = "explicit")
-        of a noisy run; else {}."""
+        equipartition scale, :func:`tdgl_stt.noise.equipartition_scale`, at the base temperature
+        of ``[model]``; NaN for kind = "explicit") of a noisy run; else {}. A noisy profile run
+        also gets ``noise_scheme`` and ``noise_forces`` (the white fields drawn per step)."""
         st = self.stepper
-        if not isinstance(st, NoisyExactStepper):
+        if not isinstance(st, (NoisyExactStepper, NoisyETDStepper)):
             return {}
         from .noise import equipartition_scale
 
         nc = st.noise_config
-        return {"noise_kind": nc.kind, "noise_strength": float(nc.strength), "noise_seed": int(nc.seed),
-                "noise_Theta": float(equipartition_scale(nc, float(math.prod(st.grid.L))))
-                if nc.kind == "thermal" else math.nan}
+        attrs = {"noise_kind": nc.kind, "noise_strength": float(nc.strength), "noise_seed": int(nc.seed),
+                 "noise_Theta": float(equipartition_scale(nc, float(math.prod(st.grid.L))))
+                 if nc.kind == "thermal" else math.nan}
+        if isinstance(st, NoisyETDStepper):
+            attrs["noise_scheme"] = (
+                "after each step h: the exact increment of the reference operator over h per force, "
+                "drawn from white fields carrying the local intensity (T(x)/T for the current, "
+                "(T(x)/T)(I(x)/I_ref) for the relaxation of psi); weak order 1 (docs/noise.md, section 10)")
+            attrs["noise_forces"] = ", ".join(st.increment.white_names)
+        return attrs
 
 
 def _local_medium(vm: VariableModel, config: RunConfig, grid: Grid, point: tuple[float, ...]) -> Coefficients:
@@ -187,7 +204,12 @@ def build_stepper(config: RunConfig, grid: Grid) -> StepperSetup:
             stepper = ExactStepper(coeffs, grid, config.time.dt)
         return StepperSetup(stepper, coeffs, vm, None, 0.0)
     t = config.time
-    stepper = ETDStepper(vm, grid, t.dt, t.steps_per_frame, t.integrator)
+    if is_noisy(config):
+        medium = _local_medium(vm, config, grid, (0.0,) * grid.ndim) if np.ptp(vm.fields.T) == 0 else None
+        stepper = NoisyETDStepper(vm, grid, t.dt, t.steps_per_frame, t.integrator, config.noise,
+                                  T_base=m.T, medium=medium)
+    else:
+        stepper = ETDStepper(vm, grid, t.dt, t.steps_per_frame, t.integrator)
     keep = stepper.band.mask()
     local = None if vm.uniform else local_growth(vm, grid, keep)
     return StepperSetup(stepper, coeffs, vm, local, explicit_rate(vm, grid, keep))

@@ -54,7 +54,7 @@ def example(**time) -> dict:
 # --------------------------------------------------------------------------- config
 
 
-def test_noise_config_is_parsed_and_refused_where_not_implemented():
+def test_noise_config_is_parsed_and_refused_where_not_available():
     cfg = parse_config(render(example(n_frames=10)))
     assert cfg.noise is not None and cfg.noise.strength == 1.0 and cfg.noise.seed == 2024
     assert cfg.initial.kind == "stationary"
@@ -74,9 +74,10 @@ def test_noise_config_is_parsed_and_refused_where_not_implemented():
     doc["model"].update(Tc=1.1)
     del doc["model"]["Delta"]
     doc["model"]["temperature_profile"] = {"kind": "gaussian", "amplitude": 0.01, "width": 30.0}
+    with pytest.raises(ConfigError, match="initial.kind.*not known in closed form"):
+        parse_config(render(doc))  # a stationary start where T varies (tests/test_noisy_etd.py)
     doc["initial"] = {"kind": "noise"}
-    with pytest.raises(ConfigError, match="noise.*not implemented"):
-        parse_config(render(doc))
+    assert parse_config(render(doc)).noise.strength == 1.0  # noise with a profile: the ETD path
 
 
 def test_stationary_start_refused_when_the_torque_makes_a_mode_grow(tmp_path):

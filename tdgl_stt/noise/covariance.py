@@ -50,6 +50,7 @@ full 3x3 ``A(q)`` in ``(theta, Phi, mu)``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import scipy.linalg
@@ -162,6 +163,42 @@ def psd_factor(C: NDArray) -> NDArray:
     return d[:, :, None] * V * np.sqrt(np.clip(w, 0.0, None))[:, None, :]
 
 
+#: A Cholesky pivot of the correlation matrix at or below this is a zero pivot (a direction
+#: the covariance does not have, to round-off): its column is dropped (:func:`cholesky_factor`).
+CHOLESKY_PIVOT_TOL = 1e-13
+
+
+def cholesky_factor(C: NDArray) -> NDArray:
+    r"""Lower-triangular ``G`` with ``G G^H = C`` (positive real diagonal) for Hermitian positive
+    semi-definite ``C`` (batch ``(N, k, k)``): the Cholesky factor, which unlike
+    :func:`psd_factor` is a *continuous function of C*.
+
+    That is what the noise of the ETD path needs (``tdgl_stt.integrators.noisy_etd``): the factor
+    of neighbouring wavevectors multiplies spatially modulated white noise, so their relative
+    phases must vary smoothly with q (an eigendecomposition fixes each column only up to a
+    phase). Computed on the correlation matrix ``D^{-1} C D^{-1}`` (scale-invariant, like
+    :func:`psd_factor`); a pivot at or below :data:`CHOLESKY_PIVOT_TOL` (a direction ``C`` has
+    only to round-off, e.g. mu at ``eps_hat = 0``) drops its column. The error of ``G G^H``
+    is then at most ``sqrt(CHOLESKY_PIVOT_TOL) sqrt(C_ii C_jj)`` (Cauchy-Schwarz on the Schur
+    complement), zero for an exactly singular ``C``. Real input gives a real factor.
+    """
+    C = np.asarray(C)
+    n, k, _ = C.shape
+    d = np.sqrt(np.clip(np.real(np.einsum("nii->ni", C)), 0.0, None))
+    d = np.where(d > 0, d, 1.0)
+    R = C / (d[:, :, None] * d[:, None, :])
+    Lc = np.zeros_like(R)
+    for j in range(k):
+        piv = np.real(R[:, j, j]) - np.sum(np.abs(Lc[:, j, :j]) ** 2, axis=1)
+        ok = piv > CHOLESKY_PIVOT_TOL
+        ljj = np.sqrt(np.where(ok, piv, 1.0))
+        Lc[:, j, j] = np.where(ok, ljj, 0.0)
+        for i in range(j + 1, k):
+            num = R[:, i, j] - np.sum(Lc[:, i, :j] * np.conj(Lc[:, j, :j]), axis=1)
+            Lc[:, i, j] = np.where(ok, num / ljj, 0.0)
+    return d[:, :, None] * Lc
+
+
 @dataclass(frozen=True)
 class FastBlocks:
     """The algebraic (fast) blocks of steps 1-2 of the module notes for a flat batch, and the
@@ -256,6 +293,8 @@ def increment_covariance(
     dt: float,
     split: ModeSplit | None = None,
     U: NDArray[np.complex128] | None = None,
+    *,
+    factorization: Literal["eigh", "cholesky"] = "eigh",
 ) -> IncrementCovariance:
     """``C(dt) = int_0^dt e^{A u} Q e^{A^H u} du`` and its factor for every mode (flattened).
 
@@ -270,7 +309,14 @@ def increment_covariance(
     split, U
         The :func:`~tdgl_stt.propagator.split_modes` of ``e`` and ``propagator(e, dt)`` (shape
         ``(3, 3) + S``), if already computed; ``C`` is then exactly consistent with that ``U``.
+    factorization
+        ``"eigh"`` (:func:`psd_factor`, the default) or ``"cholesky"`` (:func:`cholesky_factor`,
+        continuous in q; in the split coordinates ``(theta, Phi, z)``, which gives the Cholesky
+        factor of ``C`` itself because ``T^{-1}`` is unit lower triangular).
     """
+    if factorization not in ("eigh", "cholesky"):
+        raise ValueError(f"factorization must be 'eigh' or 'cholesky', got {factorization!r}")
+    factorize = psd_factor if factorization == "eigh" else cholesky_factor
     fe = _flat_entries(e)
     mn = mn.ravel()
     n = fe.eps.size
@@ -307,14 +353,14 @@ def increment_covariance(
         Cw[:, 2, 2] = np.where(dyn, fast.Qzz * dt * phi1, 0.0)
         Cw = 0.5 * (Cw + _herm(Cw))
         cov[idx] = _to_x(Cw, K, L)
-        factor[idx] = _left_to_x(psd_factor(Cw), K, L)
+        factor[idx] = _left_to_x(factorize(Cw), K, L)
 
     idx = np.flatnonzero(~on_split)
     if idx.size:
         se = ModeEntries(a=fe.a[idx], s=fe.s[idx], eps=fe.eps[idx], g=fe.g, I=fe.I)
         C, _ = integrated_covariance(operator_matrix(se), _noise_matrix_x(mn.subset(idx), se.eps), dt)
         cov[idx] = C
-        factor[idx] = psd_factor(C)
+        factor[idx] = factorize(C)
     return IncrementCovariance(cov=cov, factor=factor, split_path=on_split)
 
 

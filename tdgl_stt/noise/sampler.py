@@ -80,6 +80,34 @@ def impose_reality(cov: NDArray[np.complex128], factor: NDArray[np.complex128], 
     return G
 
 
+def stationary_factor(P: NDArray[np.complex128], zero: NDArray[np.bool_], q_Phi: NDArray[np.float64], g: float,
+                      layout: RealityLayout) -> NDArray[np.complex128]:
+    """The factor (flat ``(N, 3, 3)``, reality imposed) of a draw from the stationary covariance
+    ``P`` (flat, from :func:`~tdgl_stt.noise.covariance.stationary_covariance`).
+
+    ``q = 0`` (``zero``): the global phase has no stationary distribution and starts at 0, Phi_0
+    has the stationary variance ``q_Phi / (2 g)`` of its OU process (0 when ``g = 0``), mu_0 = 0.
+
+    Raises
+    ------
+    ValueError
+        If another mode has no stationary state (NaN in ``P``: a root with ``Im w >= 0``).
+    """
+    P = np.array(P, dtype=complex).reshape(-1, 3, 3)
+    zero = np.ravel(zero)
+    P[zero] = 0.0
+    if g > 0:
+        P[zero, 1, 1] = np.ravel(q_Phi)[zero] / (2.0 * g)
+    bad = ~np.all(np.isfinite(P), axis=(1, 2))
+    if np.any(bad):
+        raise ValueError(f"{int(bad.sum())} modes have no stationary state (a root with Im w >= 0)")
+    return impose_reality(P, psd_factor(P), layout)
+
+
+#: The checkpoint array of a noise generator's state: six uint64 words (:func:`rng_state_to_array`).
+RNG_STATE_SPEC: tuple[tuple[int, ...], np.dtype] = ((6,), np.dtype(np.uint64))
+
+
 def rng_state_to_array(state: dict[str, Any]) -> NDArray[np.uint64]:
     """A PCG64 ``bit_generator.state`` as six uint64 words (for a checkpoint array)."""
     if state.get("bit_generator") != "PCG64":
