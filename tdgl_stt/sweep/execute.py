@@ -10,7 +10,10 @@ Rules
   case's config text (attribute ``config_toml``) is finished and is not run again. A divergence
   is a result of the config (a physical instability or a numerical failure, as the file's
   message says), and rerunning it would reproduce it; a file left ``running`` or
-  ``interrupted`` by a killed sweep, or written from another config, is run again.
+  ``interrupted`` by a killed sweep with the same config continues from its last checkpoint
+  (:func:`tdgl_stt.runner.resume`: the result is bitwise that of an uninterrupted run); if it
+  cannot be resumed (no checkpoint yet, damaged), or was written from another config, it is
+  run again from the start.
 - *Failures*: a case whose config is invalid fails at once, on the client, with the config
   error (retrying cannot change it). A case whose run raises on a worker (or whose worker dies)
   is reported with its message and submitted once more; if that fails too, it is recorded as
@@ -149,27 +152,42 @@ def run_case(text: str, path: str) -> _RunSummary:
     from ..config import parse_config
     from ..runner import run
 
+    from ..errors import InputFileError
+    from ..runner import resume
+
     notices: list[str] = []
     config = parse_config(text, source=path)
     with threadpool_limits(limits=1):
+        if _stored_attrs(path).get("config_toml") == text:
+            try:
+                result = resume(path, progress=False, threads=1, log=notices.append)
+                return _RunSummary(result.status, result.frames_written, result.message, tuple(notices))
+            except InputFileError as exc:
+                notices.append(f"not resumed, run from the start: {exc}")
         result = run(config, output=path, progress=False, threads=1, log=notices.append)
     return _RunSummary(result.status, result.frames_written, result.message, tuple(notices))
+
+
+def _stored_attrs(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The ``status`` and ``config_toml`` attributes of the case file at ``path`` ({} if there is
+    no readable file)."""
+    import netCDF4
+
+    p = Path(path)
+    if not p.is_file():
+        return {}
+    try:
+        with netCDF4.Dataset(p, "r") as ds:
+            return {k: ds.getncattr(k) for k in ("status", "config_toml") if k in ds.ncattrs()}
+    except (OSError, RuntimeError):
+        return {}
 
 
 def case_status(path: str | os.PathLike[str], text: str) -> str | None:
     """The status of the case file at ``path`` if it is finished (status in
     :data:`FINISHED_STATUSES`) and was written from exactly ``text``; None otherwise (no file,
     unreadable, locked by a writer, another config, or an unfinished status)."""
-    import netCDF4
-
-    p = Path(path)
-    if not p.is_file():
-        return None
-    try:
-        with netCDF4.Dataset(p, "r") as ds:
-            attrs = {k: ds.getncattr(k) for k in ("status", "config_toml") if k in ds.ncattrs()}
-    except (OSError, RuntimeError):
-        return None
+    attrs = _stored_attrs(path)
     status = attrs.get("status")
     if status in FINISHED_STATUSES and attrs.get("config_toml") == text:
         return str(status)
