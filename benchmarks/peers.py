@@ -197,11 +197,10 @@ def output_floor(p: Problem, repeats: int = 3) -> float:
     return best
 
 
-def jacobian(p: Problem) -> scipy.sparse.csc_matrix:
-    """The block-diagonal A(q) of all modes as a sparse (3M, 3M) matrix, state ordered
-    ``[theta_q..., Phi_q..., mu_q...]`` (q flattened). At q = 0 (eps_hat = 0, a = s = 0) the
-    mu equation is replaced by the gauge ``dmu/dt = 0``."""
-    e = p.entries
+def block_operator(e: ModeEntries) -> scipy.sparse.csc_matrix:
+    """The block-diagonal A(q) of all modes of ``e`` as a sparse (3M, 3M) matrix, state ordered
+    ``[theta_q..., Phi_q..., mu_q...]`` (q flattened). Where ``eps_hat = 0`` (q = 0: a = s = 0)
+    the mu equation is replaced by the gauge ``dmu/dt = 0``."""
     a, s, eps = e.a.ravel(), e.s.ravel(), e.eps.ravel()
     M = a.size
     pos = eps > 0
@@ -228,13 +227,22 @@ def jacobian(p: Problem) -> scipy.sparse.csc_matrix:
     return J
 
 
-def real_jacobian(p: Problem) -> scipy.sparse.csc_matrix:
-    """The same system for ``[Re x, Im x]`` (Radau does not integrate complex states):
-    ``[[Re A, -Im A], [Im A, Re A]]``."""
-    J = jacobian(p)
+def real_form(J: scipy.sparse.spmatrix) -> scipy.sparse.csc_matrix:
+    """A complex linear map on ``x`` as a real one on ``[Re x, Im x]`` (Radau does not integrate
+    complex states): ``[[Re J, -Im J], [Im J, Re J]]``."""
     Jr = scipy.sparse.bmat([[J.real, -J.imag], [J.imag, J.real]], format="csc")
     Jr.eliminate_zeros()
     return Jr
+
+
+def jacobian(p: Problem) -> scipy.sparse.csc_matrix:
+    """:func:`block_operator` of problem ``p``'s modes."""
+    return block_operator(p.entries)
+
+
+def real_jacobian(p: Problem) -> scipy.sparse.csc_matrix:
+    """:func:`real_form` of :func:`jacobian`."""
+    return real_form(jacobian(p))
 
 
 def run_solve_ivp(p: Problem, method: str, rtol: float, atol: float | None = None,
