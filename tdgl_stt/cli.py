@@ -11,6 +11,7 @@ import json
 import re
 import signal
 import sys
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -114,8 +115,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     import csv
     import math
 
-    from .analysis.compare import analyze_modes, coefficients_from_attrs, report_dict
-
+    from .analysis.compare import analyze_modes, report_dict
     from .sweep.combine import is_sweep_directory
 
     if is_sweep_directory(args.run):
@@ -128,6 +128,9 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         return _analyze_stationary(ds, sel, args)
     if args.nperseg is not None or args.burn_in is not None:
         raise TdglSttError("--nperseg and --burn-in are options of --stationary")
+    if _is_noisy_run(ds):
+        print(f"# {args.run} is driven by noise: its modes are those of a stationary spectrum, which "
+              "--stationary fits (the ringdown extraction below assumes free decay)", file=sys.stderr)
     try:
         rows = analyze_modes(ds, sel, field=args.field)
     except ValueError as exc:
@@ -157,42 +160,47 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             for m in doc["modes"]:
                 w.writerow({k: (";".join(map(str, v)) if isinstance(v, list) else v) for k, v in m.items()})
     if args.plot:
-        from .analysis.plots import angle_figure, dispersion_figure
-        from .analysis.spectra import angle_resolved, fourier_amplitudes, spectrum
-
-        c = coefficients_from_attrs(ds.attrs)
-        S = spectrum(fourier_amplitudes(ds, args.field, sel))
-        if args.shell:
-            Sa = angle_resolved(S, reference=np.asarray(c.grad_T, dtype=float))
-            angle_figure(Sa, rows, c, args.plot, title=f"{args.run}: {args.field}, S(angle, w) at |q| ~ {args.shell}")
-        else:
-            direction = None
-            if args.direction:
-                direction = np.array([float(v) for v in args.direction.split(",")])
-            dispersion_figure(S, rows, c, args.plot, direction=direction, title=f"{args.run}: {args.field}")
-        print(f"# figure: {args.plot}")
+        _mode_plot(ds, sel, rows, args)
     return 0
 
 
-def _analyze_stationary(ds, sel, args: argparse.Namespace) -> int:
-    """``analyze --stationary``: averaged periodograms of a noise-driven run, Lorentzian fits
-    against the exact roots, and the shape test against the exact expected periodogram."""
+@dataclass(frozen=True)
+class _StationaryResult:
+    """The stationary analysis of a run, with what its reports print."""
+
+    rows: list
+    nperseg: int
+    burn: int
+    n_frames: int
+    ou: str
+    lu: str
+
+
+def _is_noisy_run(ds) -> bool:
+    """True for a file written by a run with ``[noise]`` (strength > 0)."""
+    try:
+        return float(ds.attrs.get("noise_strength", 0.0)) > 0
+    except (TypeError, ValueError):
+        return False
+
+
+def _stationary_rows(ds, sel, args: argparse.Namespace) -> _StationaryResult:
+    """Averaged periodograms at the selected wavevectors, Lorentzian fits against the exact
+    roots, and the shape test against the exact expected periodogram (``--stationary``)."""
     import math
     import tomllib
 
     from .analysis.compare import coefficients_from_attrs
-    from .analysis.spectra import fourier_amplitudes
+    from .analysis.spectra import fourier_amplitudes, grid_of
     from .analysis.stationary import analyze_stationary
     from .errors import ConfigError
     from .noise.config import parse_noise
 
-    if args.csv or args.plot:
-        raise TdglSttError("--csv and --plot are not available with --stationary (use --json)")
     dt = float(ds.attrs["dt"])
     nperseg = 256 if args.nperseg is None else args.nperseg
-    burn = 0 if args.burn_in is None else int(math.ceil(args.burn_in / dt - 1e-9))
     if args.burn_in is not None and args.burn_in < 0:
         raise TdglSttError(f"--burn-in must be >= 0, got {args.burn_in}")
+    burn = 0 if args.burn_in is None else int(math.ceil(args.burn_in / dt - 1e-9))
     try:
         raw = tomllib.loads(str(ds.attrs.get("config_toml", ""))).get("noise")
         noise = parse_noise(raw) if raw is not None else None
@@ -202,6 +210,11 @@ def _analyze_stationary(ds, sel, args: argparse.Namespace) -> int:
         print(f"# {args.run} has no [noise] (strength > 0): the spectra are fitted, but without the "
               "shape test against the stationary expectation", file=sys.stderr)
         noise = None
+    if "temperature_profile_kind" in ds.attrs and int(ds.attrs.get("profile_uniform", 1)) == 0:
+        print(f"# {args.run} has a temperature profile (T from {float(ds.attrs.get('T_min', math.nan)):.6g} to "
+              f"{float(ds.attrs.get('T_max', math.nan)):.6g}): the exact roots and the expected spectrum are "
+              f"those of the uniform medium at T = {float(ds.attrs['coef_T']):.6g}, which it has only far "
+              "from the profile", file=sys.stderr)
     a = fourier_amplitudes(ds, args.field, sel).values[burn:]
     if nperseg < 8 or a.shape[0] < nperseg:
         raise TdglSttError(f"--nperseg must be >= 8 and at most the {a.shape[0]} frames after the "
@@ -213,10 +226,32 @@ def _analyze_stationary(ds, sel, args: argparse.Namespace) -> int:
     except (ValueError, np.linalg.LinAlgError) as exc:
         raise TdglSttError(f"{args.run}: {exc}") from None
     ou = f"rad/({ds['t'].attrs.get('units', '1')})"
-    lu = f"1/{ds['x'].attrs.get('units', '1')}"
-    print(f"# stationary spectra of {args.run} ({args.field}): Welch, nperseg {nperseg}, {a.shape[0]} frames "
+    lu = f"1/{ds[grid_of(ds)[0][0]].attrs.get('units', '1')}"
+    return _StationaryResult(rows=rows, nperseg=nperseg, burn=burn, n_frames=int(a.shape[0]), ou=ou, lu=lu)
+
+
+def _stationary_plot(ds, res: _StationaryResult, args: argparse.Namespace) -> None:
+    from .analysis.compare import coefficients_from_attrs
+    from .analysis.plots import stationary_figure
+
+    stationary_figure(res.rows, coefficients_from_attrs(ds.attrs), args.plot, q_units=res.lu, omega_units=res.ou,
+                      title=f"{args.run}: stationary spectra of {args.field} (Welch, nperseg {res.nperseg}, "
+                            f"{res.n_frames} frames) against the exact roots")
+    print(f"# figure: {args.plot}")
+
+
+def _analyze_stationary(ds, sel, args: argparse.Namespace) -> int:
+    """``analyze --stationary``: averaged periodograms of a noise-driven run, Lorentzian fits
+    against the exact roots, and the shape test against the exact expected periodogram."""
+    import math
+
+    if args.csv:
+        raise TdglSttError("--csv is not available with --stationary (use --json)")
+    res = _stationary_rows(ds, sel, args)
+    rows, nperseg, burn = res.rows, res.nperseg, res.burn
+    print(f"# stationary spectra of {args.run} ({args.field}): Welch, nperseg {nperseg}, {res.n_frames} frames "
           f"after a burn-in of {burn} frames; Lorentzian fits started at the resolved exact roots")
-    print(f"# q in {lu}; centre, FWHM and the exact Re w, 2|Im w| in {ou}; z = (fit - exact)/error; "
+    print(f"# q in {res.lu}; centre, FWHM and the exact Re w, 2|Im w| in {res.ou}; z = (fit - exact)/error; "
           "shape p: chi-square of the periodogram against its exact expectation")
     print("".join(f"{h:>13}" for h in ("|q|", "centre", "+-", "FWHM", "+-", "exact Re w", "ex. 2|Im w|",
                                         "z centre", "z FWHM")) + "  fit p    shape p")
@@ -233,7 +268,87 @@ def _analyze_stationary(ds, sel, args: argparse.Namespace) -> int:
         with open(args.json, "w") as fh:
             json.dump({"stationary": [r.as_dict() for r in rows], "field": args.field, "nperseg": nperseg,
                        "burn_in_frames": burn}, fh, indent=1)
+    if args.plot:
+        _stationary_plot(ds, res, args)
     return 0
+
+
+def _compare_stationary(ds, sel, args: argparse.Namespace) -> int:
+    """``compare`` of a noise-driven run: the fitted peak centres and widths of the stationary
+    spectra against Re w and 2|Im w| of the exact roots (deviation in units and in standard
+    errors, and their consistency as a whole), then the paper's closed forms against the exact
+    roots and the fitted peaks."""
+    import math
+
+    from .analysis.compare import coefficients_from_attrs, compare_closed_forms, report_dict
+    from .analysis.stationary import consistency, peaks_as_mode_rows
+
+    if args.plot and args.no_simulation:
+        raise TdglSttError("--plot needs the simulation: leave out --no-simulation")
+    c = coefficients_from_attrs(ds.attrs)
+    res = None if args.no_simulation else _stationary_rows(ds, sel, args)
+    peaks = peaks_as_mode_rows(res.rows) if res is not None else []
+    if res is not None:
+        print(f"# {args.run}: a stationary (noise-driven) run; the peaks of the Welch spectrum S(q, w) of {args.field} "
+              f"(nperseg {res.nperseg}, {res.n_frames} frames after a burn-in of {res.burn}) fitted with Lorentzians, "
+              "against the exact roots w of det M = 0")
+        print(f"# q in {res.lu}; centre, FWHM, Re w, 2|Im w| and dev = fit - exact in {res.ou}; "
+              "z = dev / (the fit's standard error)")
+        print(f"{'|q|':>11}{'root':>5}{'centre':>12}{'+-':>11}{'exact Re w':>12}{'dev':>11}{'z':>7}"
+              f"{'FWHM':>12}{'+-':>11}{'ex. 2|Im w|':>12}{'dev':>11}{'z':>7}")
+        for r in res.rows:
+            for p in r.peaks:
+                print(f"{math.hypot(*r.q):11.5g}{p.branch:5d}{p.omega.real:12.5g}{p.omega_err.real:11.3g}"
+                      f"{p.exact.real:12.5g}{p.omega.real - p.exact.real:11.3g}{p.z_center:7.2f}"
+                      f"{p.fwhm:12.5g}{p.fwhm_err:11.3g}{p.exact_fwhm:12.5g}{p.fwhm - p.exact_fwhm:11.3g}"
+                      f"{p.z_width:7.2f}")
+        cons = consistency(res.rows)
+        if cons["n_statistics"]:
+            verdict = ("consistent with the exact roots" if cons["consistent"] else
+                       "NOT consistent with the exact roots at family-wise 1e-3")
+            print(f"# {len(peaks)} peaks, {cons['n_statistics']} deviations: largest |z| {cons['max_abs_z']:.3g} "
+                  f"(bound {cons['bound']:.3g}: Bonferroni, family-wise 1e-3), sum z^2 = {cons['chi2']:.4g} "
+                  f"(chi-square, {cons['n_statistics']} dof, p = {cons['p_value']:.3g}): {verdict}")
+        else:
+            print("# no resolved exact root at these wavevectors: nothing to compare")
+    closed = compare_closed_forms(c, sel.q, peaks)
+    _print_closed_forms(closed, "the fitted peaks" if res is not None else "")
+    if args.json:
+        doc = report_dict([], closed)
+        del doc["modes"]
+        if res is not None:
+            doc.update({"stationary": [r.as_dict() for r in res.rows], "consistency": consistency(res.rows),
+                        "field": args.field, "nperseg": res.nperseg, "burn_in_frames": res.burn,
+                        "units": {"q": res.lu, "omega": res.ou}})
+        with open(args.json, "w") as fh:
+            json.dump(_json_clean(doc), fh, indent=1)
+    if args.plot:
+        _stationary_plot(ds, res, args)
+    return 0
+
+
+def _json_clean(obj):
+    """NaN and inf become null (strict JSON)."""
+    import math
+
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, list):
+        return [_json_clean(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: _json_clean(v) for k, v in obj.items()}
+    return obj
+
+
+def _print_closed_forms(closed, sim: str = "the simulation") -> None:
+    import math
+
+    print(f"# closed forms of the paper against the exact roots (and {sim or 'the simulation'}), deviations as they are")
+    print(f"{'form':>10}{'|q|':>12}{'br':>3}{'Re w':>13}{'Im w':>13}{'exact Re':>13}{'exact Im':>13}{'dev Re':>11}{'dev Im':>11}  regime")
+    for r in closed:
+        print(f"{r.name:>10}{math.hypot(*r.q):12.5g}{r.branch:3d}{r.omega_re:13.5g}{r.omega_im:13.5g}{r.exact_re:13.5g}"
+              f"{r.exact_im:13.5g}{r.rel_dev_re:11.3g}{r.rel_dev_im:11.3g}  "
+              + ("in" if r.in_regime else "out: " + "; ".join(r.failing_conditions)))
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -241,24 +356,44 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     ds = _open(args.run)
     sel = _selection(ds, args)
+    if args.stationary or _is_noisy_run(ds):
+        return _compare_stationary(ds, sel, args)
+    if args.nperseg is not None or args.burn_in is not None:
+        raise TdglSttError("--nperseg and --burn-in are options of the stationary comparison (--stationary)")
+    if args.plot and args.no_simulation:
+        raise TdglSttError("--plot needs the simulation: leave out --no-simulation")
     c = coefficients_from_attrs(ds.attrs)
     try:
         modes = analyze_modes(ds, sel, field=args.field) if not args.no_simulation else []
     except ValueError as exc:
         raise TdglSttError(str(exc)) from None
     closed = compare_closed_forms(c, sel.q, modes)
-    print("# closed forms of the paper against the exact roots (and the simulation), deviations as they are")
-    print(f"{'form':>10}{'|q|':>12}{'br':>3}{'Re w':>13}{'Im w':>13}{'exact Re':>13}{'exact Im':>13}{'dev Re':>11}{'dev Im':>11}  regime")
-    import math
-
-    for r in closed:
-        print(f"{r.name:>10}{math.hypot(*r.q):12.5g}{r.branch:3d}{r.omega_re:13.5g}{r.omega_im:13.5g}{r.exact_re:13.5g}"
-              f"{r.exact_im:13.5g}{r.rel_dev_re:11.3g}{r.rel_dev_im:11.3g}  "
-              + ("in" if r.in_regime else "out: " + "; ".join(r.failing_conditions)))
+    _print_closed_forms(closed)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(report_dict(modes, closed), fh, indent=1)
+    if args.plot:
+        _mode_plot(ds, sel, modes, args)
     return 0
+
+
+def _mode_plot(ds, sel, rows, args: argparse.Namespace) -> None:
+    """The dispersion (or, with --shell, angle-resolved) figure of a ringdown analysis."""
+    from .analysis.compare import coefficients_from_attrs
+    from .analysis.plots import angle_figure, dispersion_figure
+    from .analysis.spectra import angle_resolved, fourier_amplitudes, spectrum
+
+    c = coefficients_from_attrs(ds.attrs)
+    S = spectrum(fourier_amplitudes(ds, args.field, sel))
+    if args.shell:
+        Sa = angle_resolved(S, reference=np.asarray(c.grad_T, dtype=float))
+        angle_figure(Sa, rows, c, args.plot, title=f"{args.run}: {args.field}, S(angle, w) at |q| ~ {args.shell}")
+    else:
+        direction = None
+        if args.direction:
+            direction = np.array([float(v) for v in args.direction.split(",")])
+        dispersion_figure(S, rows, c, args.plot, direction=direction, title=f"{args.run}: {args.field}")
+    print(f"# figure: {args.plot}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -298,15 +433,18 @@ def build_parser() -> argparse.ArgumentParser:
                             "--plot then draws S(angle, w), angles from grad T)")
         a.add_argument("--field", default="theta", choices=("theta", "Phi", "mu"), help="field to analyse (default theta)")
         a.add_argument("--json", help="write the public JSON report here")
+        a.add_argument("--plot", help="write the figure (PNG) here: the dispersion figure, or for a stationary "
+                                      "run the Welch spectra with the fitted Lorentzians and the dispersion of the "
+                                      "fitted peaks, over the exact roots")
+        a.add_argument("--stationary", action="store_true",
+                       help="a noise-driven run: averaged periodograms (Welch), Lorentzian fits of the "
+                            "linewidths and centres with errors, against the exact roots"
+                            + (" (compare does this by itself for a run with [noise])" if name == "compare" else ""))
+        a.add_argument("--nperseg", type=int, help="stationary: frames per Welch segment (default 256)")
+        a.add_argument("--burn-in", type=float, metavar="T",
+                       help="stationary: leave out the frames with t < T (run time units; default 0)")
         if name == "analyze":
             a.add_argument("--csv", help="write the modes as CSV here")
-            a.add_argument("--plot", help="write the dispersion figure (PNG) here")
-            a.add_argument("--stationary", action="store_true",
-                           help="a noise-driven run: averaged periodograms (Welch), Lorentzian fits of the "
-                                "linewidths and centres with errors, against the exact roots")
-            a.add_argument("--nperseg", type=int, help="--stationary: frames per Welch segment (default 256)")
-            a.add_argument("--burn-in", type=float, metavar="T",
-                           help="--stationary: leave out the frames with t < T (run time units; default 0)")
         else:
             a.add_argument("--no-simulation", action="store_true", help="closed forms against exact roots only")
         a.set_defaults(func=func)

@@ -64,13 +64,24 @@ def closed_form_lines(c: Coefficients, qf: np.ndarray) -> list[tuple[str, int, n
 
 
 def dispersion_figure(S: xr.DataArray, rows: list[ModeRow], c: Coefficients, path: str | Path,
-                      *, direction: np.ndarray | None = None, title: str = "") -> Path:
+                      *, direction: np.ndarray | None = None, title: str = "",
+                      label: str = "extracted (simulation)") -> Path:
     """Two panels along one direction of q: S(|q|, w) in log colour with the modes, and gamma(q).
 
     Extracted modes are points with error bars; exact roots (eigenvalues of A(q)) solid lines;
     the paper's closed forms dashed, drawn only where finite.
     """
     plt = _pyplot()
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.8), constrained_layout=True)
+    draw_dispersion(fig, ax1, ax2, S, rows, c, direction=direction, title=title, label=label)
+    return _finish(fig, ax1, ax2, path)
+
+
+def draw_dispersion(fig, ax1, ax2, S: xr.DataArray, rows: list[ModeRow], c: Coefficients, *,
+                    direction: np.ndarray | None = None, title: str = "",
+                    label: str = "extracted (simulation)") -> None:
+    """The two panels of :func:`dispersion_figure` on the axes ``ax1`` (S(q, w), Re w) and
+    ``ax2`` (gamma = -Im w); ``rows`` are drawn with their errors under ``label``."""
     qcols = [k for k in S.coords if str(k).startswith("q_")]
     Q = np.column_stack([np.asarray(S[k].values, dtype=float) for k in qcols])
     direction = np.asarray(direction if direction is not None else np.eye(Q.shape[1])[0], dtype=float)
@@ -80,7 +91,6 @@ def dispersion_figure(S: xr.DataArray, rows: list[ModeRow], c: Coefficients, pat
     qpar = qpar[order]
     Sv = np.asarray(S.values)[order]
     omega = np.asarray(S["omega"].values)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.8), constrained_layout=True)
     floor = np.nanmax(Sv) * 1e-12
     im = ax1.pcolormesh(qpar, omega, np.log10(np.maximum(Sv.T, floor)), shading="nearest", cmap="viridis")
     fig.colorbar(im, ax=ax1, label="log10 S(q, w)")
@@ -102,9 +112,9 @@ def dispersion_figure(S: xr.DataArray, rows: list[ModeRow], c: Coefficients, pat
     if res:
         qr = np.array([np.dot(r.q, direction) for r in res])
         ax1.errorbar(qr, [r.omega_re for r in res], yerr=[r.omega_re_err for r in res], fmt="o", ms=2.5,
-                     color="tab:red", mfc="none", label="extracted (simulation)")
+                     color="tab:red", mfc="none", label=label)
         ax2.errorbar(qr, [r.gamma for r in res], yerr=[r.omega_im_err for r in res], fmt="o", ms=2.5,
-                     color="tab:red", mfc="none", label="extracted (simulation)")
+                     color="tab:red", mfc="none", label=label)
     qu = S[qcols[0]].attrs.get("units", "")
     ou = S["omega"].attrs.get("units", "")
     band = 1.3 * np.nanmax(np.abs(ex[:, :2].real)) if np.any(np.isfinite(ex[:, :2])) else omega.max()
@@ -118,7 +128,6 @@ def dispersion_figure(S: xr.DataArray, rows: list[ModeRow], c: Coefficients, pat
         ax2.set_ylim(min(gam) / 5, max(gam) * 5)
     ax1.text(0.99, 0.01, "dashed: the paper's closed forms where every small parameter is <= 0.3",
              transform=ax1.transAxes, ha="right", va="bottom", fontsize=7, color="w")
-    return _finish(fig, ax1, ax2, path)
 
 
 def angle_figure(Sa: xr.DataArray, rows: list[ModeRow], c: Coefficients, path: str | Path, *, title: str = "") -> Path:
@@ -180,4 +189,97 @@ def angle_figure(Sa: xr.DataArray, rows: list[ModeRow], c: Coefficients, path: s
             xlim=(-180, 180), title=title or f"S(angle, w) at {where}")
     ax2.set(xlabel="angle of q [deg]", ylabel=f"damping gamma = -Im w [{ou}]  (FWHM = 2 gamma)", yscale="log",
             xlim=(-180, 180), title=f"linewidth at {where}")
+    return _finish(fig, ax1, ax2, path)
+
+
+def _spectrum_panel(ax, row, qu: str, ou: str, first: bool) -> None:
+    """One wavevector of a stationary run: the Welch periodogram, the fitted Lorentzians (each,
+    and their sum with the background), the exact expectation, and every resolved exact root:
+    its centre Re w (dotted) and its FWHM 2|Im w| (a bar at half the fitted line's maximum)."""
+    om, S = np.asarray(row.omega), np.asarray(row.S)
+    ax.semilogy(om, S, color="0.6", lw=0.8, drawstyle="steps-mid", label="Welch periodogram")
+    if row.expected is not None:
+        ax.semilogy(om, row.expected, "k--", lw=0.9, label="exact expectation (from A(q) and Q, no fit)")
+    ax.semilogy(om, row.model, color="tab:red", lw=1.3, label="fit: Lorentzians + white background")
+    colors = ("tab:blue", "tab:green", "tab:purple")
+    span = 0.0
+    for j, p in enumerate(row.peaks):
+        col = colors[j % len(colors)]
+        comp = np.asarray(row.components[j])
+        ax.semilogy(om, np.where(comp > 0, comp, np.nan), color=col, lw=0.8, alpha=0.8,
+                    label="one fitted line (colour: its exact root)" if j == 0 else None)
+        top = float(np.max(comp)) if np.any(comp > 0) else float(np.max(S))
+        gam = 0.5 * p.exact_fwhm
+        ax.axvline(p.exact.real, color=col, ls=":", lw=1.0, label="exact Re w (det M = 0)" if j == 0 else None)
+        ax.hlines(0.5 * top, p.exact.real - gam, p.exact.real + gam, color=col, lw=2.2,
+                  label="exact FWHM 2|Im w|, at half the fitted line's maximum" if j == 0 else None)
+        k = int(np.argmin(np.abs(om - p.omega.real)))
+        ax.errorbar([p.omega.real], [1.6 * max(top, float(row.model[k]))], xerr=[p.omega_err.real], fmt="v", ms=4,
+                    color=col, capsize=2,
+                    label="fitted centre +- its error" if j == 0 else None)
+        ax.text(0.02, 0.975 - 0.06 * j, f"root {p.branch}: z centre {p.z_center:+.2f}, z FWHM {p.z_width:+.2f}",
+                transform=ax.transAxes, fontsize=6.5, va="top", color=col)
+        span = max(span, abs(p.exact.real) + 5 * gam, abs(p.omega.real) + 5 * 0.5 * p.fwhm)
+    nyq = float(np.max(np.abs(om)))
+    if span > 0:
+        ax.set_xlim(-min(span, nyq), min(span, nyq))
+    shown = np.abs(om) <= (min(span, nyq) if span > 0 else nyq)
+    lo, hi = float(np.min(S[shown])), float(max(np.max(S[shown]), np.max(row.model[shown])))
+    ax.set_ylim(lo / 2, hi * 10)  # headroom for the markers and the z values
+    ax.set(xlabel=f"w [{ou}]", ylabel=f"S(q, w) at |q| = {math.hypot(*row.q):.4g} [{qu}]")
+
+
+def stationary_figure(rows, c: Coefficients, path: str | Path, *, q_units: str = "", omega_units: str = "",
+                      title: str = "", max_spectra: int = 4) -> Path:
+    """The stationary spectra of a noise-driven run against the exact roots.
+
+    Top row: the Welch spectrum S(q, w) at up to ``max_spectra`` wavevectors (evenly chosen
+    among those with a fitted peak) with the fitted Lorentzians, the exact expectation from
+    A(q) and Q, and each exact root's centre Re w and width 2|Im w| marked
+    (:func:`_spectrum_panel`). Bottom row (two or more wavevectors): the dispersion figure of
+    :func:`dispersion_figure` with the Welch S(q, w) in colour and the fitted centres and
+    damping rates FWHM/2 with their errors over the exact roots and the paper's closed forms.
+
+    Parameters
+    ----------
+    rows
+        :func:`tdgl_stt.analysis.stationary.analyze_stationary` rows (with their curves).
+    c
+        The run's coefficients (exact roots and closed forms).
+    q_units, omega_units
+        Unit labels of q and w.
+    """
+    from .stationary import peaks_as_mode_rows
+
+    plt = _pyplot()
+    with_peaks = [r for r in rows if r.peaks and r.S is not None]
+    if not with_peaks:
+        raise TdglSttError("no wavevector has a resolved exact root to fit: nothing to plot")
+    pick = np.unique(np.linspace(0, len(with_peaks) - 1, min(max_spectra, len(with_peaks))).round().astype(int))
+    shown = [with_peaks[i] for i in pick]
+    dispersion = len(rows) >= 2
+    fig = plt.figure(figsize=(max(3.4 * len(shown), 9.0) + 1.5, 9.6 if dispersion else 5.0), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=(1.1, 1.0)) if dispersion else (fig, None)
+    axes = np.atleast_1d(top.subplots(1, len(shown)))
+    for i, (ax, r) in enumerate(zip(axes, shown)):
+        _spectrum_panel(ax, r, q_units, omega_units, i == 0)
+    handles, labels = axes[0].get_legend_handles_labels()
+    top.legend(handles, labels, loc="outside upper center", ncols=4, fontsize=7, frameon=False,
+               title=title or None, title_fontsize=9)
+    path = Path(path)
+    if bottom is None:
+        fig.savefig(path, dpi=130)
+        plt.close(fig)
+        return path
+    ax1, ax2 = bottom.subplots(1, 2)
+    ndim = len(rows[0].q)
+    coords = {f"q_{ax}": ("mode", np.array([r.q[i] for r in rows])) for i, ax in enumerate("xyz"[:ndim])}
+    coords["omega"] = np.asarray(rows[0].omega)
+    S = xr.DataArray(np.array([r.S for r in rows]), dims=("mode", "omega"), coords=coords, name="S")
+    S["omega"].attrs["units"] = omega_units
+    for ax in "xyz"[:ndim]:
+        S[f"q_{ax}"].attrs["units"] = q_units
+    draw_dispersion(bottom, ax1, ax2, S, peaks_as_mode_rows(rows), c,
+                    title="Welch S(q, w), fitted centres and exact roots", label="Lorentzian fits (+- error)")
+    ax2.set_title("linewidth: fitted FWHM/2 against -Im w of the exact roots")
     return _finish(fig, ax1, ax2, path)

@@ -436,7 +436,10 @@ def resolved_roots(roots: NDArray[np.complex128], dt: float) -> NDArray[np.bool_
 class PeakRow:
     """A fitted peak against the exact root it started from.
 
-    ``z_center`` and ``z_width`` are the deviations in units of the fit's standard errors.
+    ``z_center = (Re w_fit - Re w_exact) / err`` and ``z_width = (FWHM - 2|Im w_exact|) / err``
+    are the deviations in units of the fit's standard errors; ``branch`` is the index of the
+    exact root among the roots of det M = 0 at that q (as ``tdgl-stt modes`` numbers them; -1
+    where unknown).
     """
 
     exact: complex
@@ -447,18 +450,35 @@ class PeakRow:
     exact_fwhm: float
     z_center: float
     z_width: float
+    branch: int = -1
 
 
-def compare_with_roots(fit: LorentzianFit, exact: NDArray[np.complex128]) -> list[PeakRow]:
-    """One :class:`PeakRow` per fitted peak, against the exact root of the same index."""
+def compare_with_roots(fit: LorentzianFit, exact: NDArray[np.complex128],
+                       branches: NDArray[np.intp] | None = None) -> list[PeakRow]:
+    """One :class:`PeakRow` per fitted peak, against the exact root of the same index
+    (``branches``: the roots' indices among all roots, for the report)."""
     rows = []
-    for w, we, x in zip(fit.omega, fit.omega_err, np.atleast_1d(exact)):
+    exact = np.atleast_1d(exact)
+    br = np.full(exact.size, -1) if branches is None else np.asarray(branches)
+    for w, we, x, b in zip(fit.omega, fit.omega_err, exact, br):
         fwhm, ferr, xf = 2 * abs(w.imag), 2 * we.imag, 2 * abs(x.imag)
         rows.append(PeakRow(exact=complex(x), omega=complex(w), omega_err=complex(we), fwhm=float(fwhm),
                             fwhm_err=float(ferr), exact_fwhm=float(xf),
                             z_center=float((w.real - x.real) / we.real) if we.real > 0 else float("nan"),
-                            z_width=float((fwhm - xf) / ferr) if ferr > 0 else float("nan")))
+                            z_width=float((fwhm - xf) / ferr) if ferr > 0 else float("nan"), branch=int(b)))
     return rows
+
+
+def lorentzian_components(per: Periodogram, fit: LorentzianFit) -> NDArray[np.float64]:
+    """The expectation of each fitted term alone (its windowed, sampled Lorentzian, without the
+    background), shape ``(J, M)`` on the periodogram's ascending grid: the curves of a figure."""
+    J = fit.omega.size
+    model = _LorentzModel(per, 1)
+    out = np.empty((J, per.nperseg))
+    for j in range(J):
+        x = np.array([fit.omega[j].real, fit.omega[j].imag, fit.residue[j].real, fit.residue[j].imag, 0.0])
+        out[j] = np.fft.fftshift(model(x))
+    return out
 
 
 @dataclass(frozen=True)
@@ -466,17 +486,27 @@ class StationaryRow:
     """The stationary spectrum of one wavevector: fitted peaks and the shape test.
 
     ``shape`` is the chi-square of the periodogram against the exact expectation (None when no
-    noise configuration was given or the mode has no stationary state).
+    noise configuration was given or the mode has no stationary state). The curves (not part of
+    :meth:`as_dict`) are kept for figures: the angular frequencies ``omega``, the periodogram
+    ``S``, the fitted expectation ``model``, each fitted term alone (``components``, one row per
+    peak), the exact expectation ``expected`` (None without the shape test) and all the exact
+    roots ``roots`` at this q.
     """
 
     q: list[float]
     peaks: list[PeakRow]
     fit: ChiSquare
     shape: ChiSquare | None
+    omega: NDArray[np.float64] | None = field(default=None, repr=False, compare=False)
+    S: NDArray[np.float64] | None = field(default=None, repr=False, compare=False)
+    model: NDArray[np.float64] | None = field(default=None, repr=False, compare=False)
+    components: NDArray[np.float64] | None = field(default=None, repr=False, compare=False)
+    expected: NDArray[np.float64] | None = field(default=None, repr=False, compare=False)
+    roots: NDArray[np.complex128] | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict:
         """A JSON-ready dict (complex numbers split into ``_re``/``_im``, errors as ``_err``)."""
-        peaks = [{"exact_re": p.exact.real, "exact_im": p.exact.imag, "omega_re": p.omega.real,
+        peaks = [{"branch": p.branch, "exact_re": p.exact.real, "exact_im": p.exact.imag, "omega_re": p.omega.real,
                   "omega_im": p.omega.imag, "omega_re_err": p.omega_err.real, "omega_im_err": p.omega_err.imag,
                   "fwhm": p.fwhm, "fwhm_err": p.fwhm_err, "exact_fwhm": p.exact_fwhm,
                   "z_center": p.z_center, "z_width": p.z_width} for p in self.peaks]
@@ -519,18 +549,72 @@ def analyze_stationary(
     S = np.atleast_2d(per.S)
     for m in range(q.shape[0]):
         r = roots[m]
-        guess = r[resolved_roots(r, dt)]
-        fit = fit_lorentzians(per, S[m], guess)
+        branches = np.flatnonzero(resolved_roots(r, dt))
+        guess = r[branches]
+        failed = (f"the Lorentzian fit at q = {q[m].tolist()} did not converge (a fitted root ran off to "
+                  "Im w >= 0 or beyond the band): is the series a stationary, noise-driven one?")
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                fit = fit_lorentzians(per, S[m], guess)
+        except ValueError:
+            raise ValueError(failed) from None
+        if not (np.all(np.isfinite(fit.omega)) and np.all(np.isfinite(fit.model))):
+            raise ValueError(failed)
         shape = None
+        exp_m = None
         if expected is not None and np.all(np.isfinite(expected[m])):
             shape = shape_chi_square(per, S[m], expected[m])
-        rows.append(StationaryRow(q=q[m].tolist(), peaks=compare_with_roots(fit, guess), fit=fit.fit, shape=shape))
+            exp_m = expected[m]
+        rows.append(StationaryRow(q=q[m].tolist(), peaks=compare_with_roots(fit, guess, branches), fit=fit.fit,
+                                  shape=shape, omega=per.omega, S=S[m], model=fit.model,
+                                  components=lorentzian_components(per, fit), expected=exp_m, roots=r))
     return rows
+
+
+def consistency(rows: list[StationaryRow]) -> dict:
+    """How the fitted peaks as a whole agree with the exact roots.
+
+    ``n_statistics`` deviations ``z`` (a centre and a width per peak); ``max_abs_z`` against
+    ``bound = norm.isf(1e-3 / (2 n))`` (Bonferroni: family-wise 1e-3 two-sided); ``chi2 = sum z^2``
+    with ``n`` degrees of freedom and its upper-tail ``p_value`` (each z is standard normal when
+    the fit's errors are right and the peak sits at the exact root; the calibration of
+    ``docs/noise.md`` section 7 found the centre errors ~7 % optimistic).
+    """
+    z = np.array([v for r in rows for p in r.peaks for v in (p.z_center, p.z_width)], dtype=float)
+    z = z[np.isfinite(z)]
+    n = int(z.size)
+    if n == 0:
+        return {"n_statistics": 0, "max_abs_z": float("nan"), "bound": float("nan"), "chi2": float("nan"),
+                "p_value": float("nan"), "consistent": None}
+    bound = float(scipy.stats.norm.isf(1e-3 / (2 * n)))
+    chi2 = float(np.sum(z**2))
+    p = float(scipy.stats.chi2.sf(chi2, n))
+    return {"n_statistics": n, "max_abs_z": float(np.max(np.abs(z))), "bound": bound, "chi2": chi2, "p_value": p,
+            "consistent": bool(np.max(np.abs(z)) < bound and p > 1e-3)}
+
+
+def peaks_as_mode_rows(rows: list[StationaryRow]):
+    """The fitted peaks as :class:`~tdgl_stt.analysis.compare.ModeRow` (centre = Re w,
+    ``-FWHM/2`` = Im w, errors alike), so that the closed-form table and the dispersion figure
+    of the ringdown analysis take them as the simulation's modes."""
+    from .compare import ModeRow, rel_dev
+
+    out = []
+    for r in rows:
+        for p in r.peaks:
+            w = complex(p.omega.real, -0.5 * p.fwhm)
+            dre, dim = rel_dev(w, p.exact)
+            out.append(ModeRow(q=list(r.q), omega_re=w.real, omega_im=w.imag, omega_re_err=p.omega_err.real,
+                               omega_im_err=0.5 * p.fwhm_err, amplitude=float("nan"), exact_re=p.exact.real,
+                               exact_im=p.exact.imag, rel_dev_re=dre, rel_dev_im=dim, branch=p.branch,
+                               gamma=0.5 * p.fwhm, fwhm=p.fwhm, resolved=True))
+    return out
 
 
 __all__ = [
     "FIELD_INDEX", "ChiSquare", "LorentzianFit", "PeakRow", "Periodogram", "StationaryRow",
-    "analyze_stationary", "averaged_periodogram", "bin_correlation", "compare_with_roots",
+    "analyze_stationary", "averaged_periodogram", "bin_correlation", "compare_with_roots", "consistency",
     "equivalent_dof", "expected_periodogram", "fit_lorentzians", "lag_covariance",
-    "linear_response_spectrum", "resolved_roots", "sampled_spectrum", "shape_chi_square",
+    "linear_response_spectrum", "lorentzian_components", "peaks_as_mode_rows", "resolved_roots",
+    "sampled_spectrum", "shape_chi_square",
 ]
