@@ -174,8 +174,9 @@ class StepperSetup:
         if isinstance(st, NoisyETDStepper):
             attrs["noise_scheme"] = (
                 "after each step h: the exact increment of the reference operator over h per force, "
-                "drawn from white fields carrying the local intensity (T(x)/T for the current, "
-                "(T(x)/T)(I(x)/I_ref) for the relaxation of psi); weak order 1 (docs/noise.md, section 10)")
+                "drawn from white fields carrying the local intensity (T(x)/T0 for the current, "
+                "(T(x)/T0)(I(x)/I_ref) for the relaxation of psi = I Phi/I_ref, T0 = [model] T); "
+                "weak order 1 (docs/noise.md, section 10)")
             attrs["noise_forces"] = ", ".join(st.increment.white_names)
         return attrs
 

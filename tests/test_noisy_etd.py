@@ -82,10 +82,14 @@ def test_config_accepts_noise_with_a_profile_and_refuses_a_stationary_start_wher
     assert err.value.key == "initial.kind"
     code, lines = run_cli(["run", str(_write(tmp_path / "c.toml", d)), "-q", "-o", str(tmp_path / "o.nc")])
     assert code == 2 and len(lines) == 1 and "initial.kind" in lines[0]
-    # a uniform profile: the stationary start is the medium's exact one
+    # a uniform profile: the stationary start is the medium's exact one, through the runner
     d["model"]["temperature_profile"] = {"kind": "uniform"}
     _, _, setup = stepper_of(d)
     assert not setup.stepper.band.dealias and setup.stepper.medium is not None
+    code, lines = run_cli(["run", str(_write(tmp_path / "u.toml", d)), "-q", "-o", str(tmp_path / "u.nc")])
+    assert code == 0, lines
+    with xr.open_dataset(tmp_path / "u.nc") as ds:
+        assert ds.attrs["noise_kind"] == "thermal" and float(np.abs(ds["theta"].values[0]).max()) > 0
 
 
 def _write(path: Path, d: dict) -> Path:
@@ -389,3 +393,28 @@ def test_noisy_profile_run_resumed_after_sigkill_is_bitwise_an_uninterrupted_one
         if trials == 2:
             break
     assert trials == 2
+
+
+def test_same_noise_for_any_thread_count():
+    """The increments are numpy arithmetic on one generator's stream: bitwise the same with 1 and
+    2 numexpr threads (the ETD stages' own threading is tested in tests/test_etd.py)."""
+    import numexpr
+
+    d = doc({"coulomb": "film", "ks": 0.5, "d": 2, "tauE": 20.0, "grad_T": [0.004, 0.0]}, {"n": [12, 10], "L": [90.0, 75.0]},
+            {"dt": 4.0, "n_frames": 20, "steps_per_frame": 2},
+            profile={"kind": "gaussian", "amplitude": 0.002, "width": 20.0}, initial={"kind": "noise", "amplitude": 0.0})
+    previous = numexpr.set_num_threads(1)
+    try:
+        outs = []
+        for threads in (1, 2):
+            numexpr.set_num_threads(threads)
+            _, grid, setup = stepper_of(d)
+            st = setup.stepper
+            x = st.project(np.zeros((3,) + grid.spectral_shape, complex))
+            for _ in range(20):
+                x = st.step(x)
+            outs.append(x.copy())
+        np.testing.assert_array_equal(outs[0], outs[1])
+        assert np.any(outs[0])
+    finally:
+        numexpr.set_num_threads(previous)

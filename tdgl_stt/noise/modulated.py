@@ -51,9 +51,10 @@ Properties
   exact increment of the modulated source has cross-covariances
   ``Cov(xi(q), xi(q')) = (sigma^2)^(q - q') int_0^h e^{A(q) u} B_s(q) B_s(q')^H e^{A(q')^H u} du``
   (``(sigma^2)^`` the Fourier coefficients of ``sigma^2``), and the scheme has
-  ``(sigma^2)^(q - q') G_s(q) G_s(q')^H``: equal for ``q = q'`` (the local intensity is exact),
-  and for ``q != q'`` to first order in ``|lambda(q) - lambda(q')| h``, i.e. in the distance a mode
-  travels during one step over the width of the temperature variation (``v_G h / w``). The
+  ``(sigma^2)^(q - q') G_s(q) G_s(q')^H``: equal for ``q = q'`` (each mode's increment variance
+  is exact), and for ``q != q'`` with an error of first order in ``|lambda(q) - lambda(q')| h``,
+  i.e. in the distance a mode travels during one step over the width of the temperature
+  variation (``v_G h / w``). The
   Cholesky factor is continuous in q, which this needs (an eigendecomposition fixes each column
   only up to a phase and would scramble the cross-covariances). The fast dielectric block is
   reproduced exactly in bulk (its rate ``2 D k_s^2`` does not depend on q) and to second order
