@@ -224,6 +224,9 @@ class HotspotProblem:
                                axes=axes, norm="forward")
         g, vm, nd = self.grid, self.vm, self.grid.ndim
         self.K = band_K(g.n)
+        if any(abs(k) > K for k, K in zip(self.config.initial.k, self.K)):
+            raise ValueError(f"the packet's carrier k = {list(self.config.initial.k)} lies beyond the retained "
+                             f"modes |k_i| <= {list(self.K)} of the grid {list(g.n)}")
         self.cshape = compact_shape(self.K)
         self.entries: ModeEntries = mode_entries(vm.reference, gather(g.q_lap, self.K, g.shape),
                                                  gather(g.q_grad, self.K, g.shape))
