@@ -188,10 +188,11 @@ reach only part of the copy bandwidth (complex multiply-adds with per-mode coeff
 coming from beyond the 2 MB per-core L2), and because the FFTs run slower inside the step than
 in the floor's measurement, where their data stay in cache.
 
-Measured and not kept: the 2D transforms done as pruned column passes (only the retained 2/3
-of the columns) with the row passes, products and forward row transforms blocked by 32 rows so
-the real-space fields stay in cache. Its transforms took ~17 % less time than full 2D FFTs, but
-the copies between the passes cost as much, and the step was 0-8 % slower than with full 2D FFTs.
+Tried and not kept (not in the repository, so no numbers are quoted here): the 2D transforms
+done as pruned column passes (only the retained 2/3 of the columns) with the row passes, the
+products and the forward row transforms blocked by 32 rows so that the real-space fields stay in
+cache. Its transforms were cheaper than full 2D FFTs, but the copies between the passes cost as
+much, and the step was no faster.
 
 Ways to go further, none done: store the coefficients in single precision (halves the algebra's
 traffic, but costs the round-off accuracy the project promises), recompute the real-space
