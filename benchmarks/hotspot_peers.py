@@ -217,8 +217,9 @@ class HotspotProblem:
         x0 = initial_state(self.config.initial, self.grid, RealFFT(self.grid.shape),
                            initial_medium(setup, self.config, self.grid))
         # the spectrum of the real fields x0 stands for (what a run writes at t = 0): in 2D the
-        # packet's half-spectrum holds +k but not its conjugate partner -k on the plane k_y = 0,
-        # a part that irfftn discards; Dedalus (grid space) could not carry it
+        # packet's half-spectrum fills only the stored wavevectors near +q0 (on the plane k_y = 0
+        # the conjugate partners at -k stay zero), which is not the spectrum of a real field;
+        # irfftn keeps its Hermitian part, and Dedalus (grid space) could carry nothing else
         axes = tuple(range(1, 1 + self.grid.ndim))
         self.x0 = np.fft.rfftn(np.fft.irfftn(x0, s=self.grid.shape, axes=axes, norm="forward"),
                                axes=axes, norm="forward")

@@ -825,9 +825,12 @@ plans may not be).
 * Every peer configuration and its error is in the table and in the JSON (`comparisons`, `hotspot`);
   nothing is chosen by hand: the ladders stop at the target, at the budget, or when the next rung
   is predicted to exceed the budget.
-* The hot-spot initial state is the spectrum of the real fields of the config's packet
-  (`rfftn(irfftn(x0))`): in 2D tdgl-stt's packet half-spectrum holds +k without its conjugate
-  partner on the plane k_y = 0, a part that the inverse real FFT of the output discards.
+* The hot-spot initial state is the spectrum of the real fields that the config's packet stands for
+  (`rfftn(irfftn(x0))`, what a run writes at t = 0), the same for every method. In 2D, tdgl-stt's
+  packet half-spectrum is not that of a real field: it fills only the stored wavevectors near +q0,
+  so on the plane k_y = 0 the conjugate partners at -k are missing and the half of the Gaussian
+  with k_y < 0 is absent; its real field then differs from the documented packet
+  `A exp(-r^2/2w^2) cos(q0.(x - c))` (a question for `tdgl_stt.packets`, outside this benchmark).
 """
 
 
