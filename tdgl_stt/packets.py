@@ -5,11 +5,17 @@ A packet of branch ``j`` centred at ``x0`` with carrier wavevector ``q0`` and en
 
 .. math::
 
-    X_q = \frac{A}{2}\, \hat g(q - q_0)\, e^{-i q\cdot x_0}\; v_j(q)/v_j(q)_\theta,
+    X_q = P(q) + P(-q)^*, \qquad
+    P(q) = \frac{A}{2}\, \hat g(q - q_0)\, e^{-i q\cdot x_0}\; v_j(q)/v_j(q)_\theta,
     \qquad \hat g(k) = \prod_i \frac{\sqrt{2\pi}\,\sigma}{L_i} e^{-k_i^2\sigma^2/2},
 
 where ``v_j(q)`` is the right eigenvector of ``A(q)`` of root ``w_j(q)`` (:func:`tdgl_stt.propagator.eigenvector`),
-scaled to a unit theta component. For ``q0 sigma >> 1`` its theta field is
+scaled to a unit theta component. ``P`` is the complex packet around ``+q0``; ``P(-q)^*`` is its
+partner around ``-q0`` that makes the fields real. On the rfft half spectrum both terms matter in
+2D: the half of the envelope with ``k_y < 0`` is stored as the partner near ``-q0``. The partner
+is a mode of ``A(q)`` too, because ``A(-q) = A(q)^*`` (the operator is real in real space:
+``a(-q) = a(q)^*``, ``s`` and ``eps_hat`` even), so ``v_j(-q)^*`` is an eigenvector of ``A(q)``.
+For ``q0 sigma >> 1`` its theta field is
 ``A exp(-|x - x0|^2/(2 sigma^2)) cos(q0.(x - x0))`` and every wavevector is a pure mode, so the
 packet moves with the group velocity of branch ``j`` (branch 0, ``Re w > 0``: along ``+q0``) and
 nothing else. :func:`branch_amplitudes` inverts the construction: it writes a state, wavevector by
@@ -65,15 +71,27 @@ def wave_packet(
         larger ``Re w``, moving along ``+q0`` above ``q_G``).
     """
     e = _entries(medium, grid)
+    mirror = ModeEntries(a=np.conj(e.a), s=e.s, eps=e.eps, g=e.g, I=e.I)  # A(-q) = A(q)^*
     q = grid.q_lap
-    env = np.ones(grid.spectral_shape)
-    phase = np.zeros(grid.spectral_shape)
-    for i in range(grid.ndim):
+    X = _complex_packet(e, q, q0, sigma, x0, amplitude, branch, grid.L)
+    # P(-q)^*: the envelope at -q - q0, the phase e^{+i q.x0} conjugated, v_j(-q)^*
+    X += np.conj(_complex_packet(mirror, -q, q0, sigma, x0, amplitude, branch, grid.L))
+    return X
+
+
+def _complex_packet(e: ModeEntries, q: NDArray[np.float64], q0: tuple[float, ...], sigma: float,
+                    x0: tuple[float, ...], amplitude: float, branch: int, L: tuple[float, ...]) -> NDArray[np.complex128]:
+    """``P(q)`` of the module docstring at the wavevectors ``q`` (``(ndim, *shape)``), with ``e`` the
+    entries of ``A`` at those wavevectors; zero where the envelope underflows."""
+    shape = q.shape[1:]
+    env = np.ones(shape)
+    phase = np.zeros(shape)
+    for i in range(q.shape[0]):
         k = q[i] - q0[i]
-        env = env * (np.sqrt(2 * np.pi) * sigma / grid.L[i]) * np.exp(-0.5 * (k * sigma) ** 2)
+        env = env * (np.sqrt(2 * np.pi) * sigma / L[i]) * np.exp(-0.5 * (k * sigma) ** 2)
         phase = phase + q[i] * x0[i]
     keep = env > 1e-300
-    v = np.zeros((3,) + grid.spectral_shape, complex)
+    v = np.zeros((3,) + shape, complex)
     flat = np.flatnonzero(keep)
     sub = ModeEntries(a=e.a.ravel()[flat], s=e.s.ravel()[flat], eps=e.eps.ravel()[flat], g=e.g, I=e.I)
     vec = eigenvector(sub, branch)  # (n, 3)

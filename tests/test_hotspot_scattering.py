@@ -76,3 +76,23 @@ def test_reflection_vanishes_with_the_amplitude_and_grows_with_it():
     assert R[0] > 1e-3 and R[0] < R[1] < R[2]
     # Born approximation: the reflected amplitude is linear in the spot's amplitude.
     assert abs(R[1] / R[0] - 2) < 0.15 and abs(R[2] / R[1] - 2) < 0.25
+
+
+def test_2d_packet_is_the_documented_real_field():
+    """In 2D, a packet at an angle to the axes is ``A exp(-|x - x0|^2/(2 sigma^2)) cos(q0.(x - x0))``
+    in theta, with real Phi and mu: the half of its envelope with k_y < 0 lives in the rfft half
+    spectrum as the conjugate partner near -q0, which the construction must include. The only
+    differences allowed are the envelope beyond the grid's wavenumbers and its periodic images,
+    both below 1e-40 here (exp(-(k_Nyquist - |q0|)^2 sigma^2/2), exp(-(L/2)^2/(2 sigma^2)))."""
+    m = ModelConfig(Delta=0.3, T=1.0, vF=1.0, d=3, tau=1.0, coulomb="bulk", ks=3.0, grad_T=(0.02, 0.01))
+    grid = Grid((128, 96), (200.0, 150.0))
+    q0, sigma, x0, amp = (2 * math.pi * 5 / 200.0, 2 * math.pi * 3 / 150.0), 8.0, (90.0, 70.0), 0.7
+    X = wave_packet(coefficients_from_model(m), grid, q0, sigma, x0, amp)
+    fields = np.fft.irfftn(X, s=grid.shape, axes=(1, 2), norm="forward")
+    c = grid.coords()
+    dx, dy = np.meshgrid(c["x"] - x0[0], c["y"] - x0[1], indexing="ij")
+    expected = amp * np.exp(-(dx**2 + dy**2) / (2 * sigma**2)) * np.cos(q0[0] * dx + q0[1] * dy)
+    assert np.max(np.abs(fields[0] - expected)) < 1e-13 * amp
+    # the spectrum is that of real fields (the k_y = 0 plane Hermitian) for all three
+    back = np.fft.rfftn(fields, axes=(1, 2), norm="forward")
+    assert np.max(np.abs(back - X)) < 1e-14 * np.max(np.abs(X))
