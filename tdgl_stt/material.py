@@ -290,7 +290,14 @@ def material_to_model(
             why = 'coulomb = "film" needs the film thickness [m]'
             thickness = float(_require(values, "thickness", why))
             conversion["thickness_m"] = thickness
-        ks = screening_wavenumber(N0, eps_r, coulomb, thickness)
+        try:
+            ks = screening_wavenumber(N0, eps_r, coulomb, thickness)
+        except (ZeroDivisionError, OverflowError):
+            ks = math.inf
+        if not (math.isfinite(ks) and ks > 0):
+            given = f"N0 = {N0:g} J^-1 m^-3, eps_r = {eps_r!r}" + (f", thickness = {thickness:g} m" if thickness else "")
+            raise ConfigError("material.eps_r", f"with {given} the screening wavenumber ks is not a finite positive "
+                                                "number (ks^2 = e^2 N0/(eps0 eps_r) in bulk); check these values")
         conversion["ks_per_m"] = ks
         model["ks"] = ks * UNIT_LENGTH_M
     if N0 is not None:

@@ -28,7 +28,7 @@ import netCDF4
 import numpy as np
 import pytest
 import xarray as xr
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from tdgl_stt import open_run
@@ -292,6 +292,8 @@ FUZZ = settings(max_examples=1000, derandomize=True, deadline=None, database=Non
 
 @FUZZ
 @given(mutated_config())
+@example(case=('[material]\npreset = "aluminium"\nT_over_Tc = 0.9\neps_r = 5e-324\n[grid]\nn = [8]\nL = [1e-06]\n'
+               '[time]\ndt = 1e-12\nn_frames = 2\n', "material.eps_r"))  # eps0 eps_r underflowed to 0
 def test_fuzzed_configs_run_or_exit_2_naming_the_key(case: tuple[str, str]) -> None:
     text, key = case
     _check_outcome(text, _keys_of(text) | {key, key.split(".")[0]})
