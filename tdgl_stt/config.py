@@ -321,6 +321,23 @@ def _positive(key: str, value: object) -> float:
     return _real(key, value, low=0.0, low_open=True)
 
 
+#: Bounds of an SI input of [material] (far outside any physical value): the conversion squares
+#: and multiplies them with constants like e^2/eps0 ~ 3e-27, so values beyond these would
+#: underflow to 0 or overflow to inf there.
+SI_MIN, SI_MAX = 1e-100, 1e100
+
+
+def _si_positive(key: str, value: object) -> float:
+    """A positive SI value between :data:`SI_MIN` and :data:`SI_MAX`."""
+    return _real(key, value, low=SI_MIN, high=SI_MAX)
+
+
+def _si_tau_e(key: str, value: object) -> float:
+    """tauE in seconds: as :func:`_tau_e`, a finite value within the SI bounds."""
+    x = _tau_e(key, value)
+    return x if math.isinf(x) else _si_positive(key, x)
+
+
 def _nonnegative(key: str, value: object) -> float:
     """A finite number >= 0."""
     return _real(key, value, low=0.0)
@@ -831,16 +848,16 @@ def _material_rules(ndim: int) -> dict[str, Callable[[str, object], object]]:
     """Validator of every ``[material]`` key (SI values), for an ``ndim``-dimensional grid."""
     return {
         "preset": _preset_name,
-        "Tc": _positive,
+        "Tc": _si_positive,
         "T_over_Tc": lambda k, v: _real(k, v, low=0.0, low_open=True, high=1.0, high_open=True),
-        "vF": _positive,
-        "tau": _positive,
-        "tauE": _tau_e,
+        "vF": _si_positive,
+        "tau": _si_positive,
+        "tauE": _si_tau_e,
         "grad_T": lambda k, v: _axis_list(k, v, ndim),
-        "eps_r": _positive,
-        "N0": _positive,
-        "n": _positive,
-        "thickness": _positive,
+        "eps_r": _si_positive,
+        "N0": _si_positive,
+        "n": _si_positive,
+        "thickness": _si_positive,
         "coulomb": lambda k, v: _choice(k, v, COULOMB_KINDS),
         "d": lambda k, v: _integer(k, v, low=1, high=3),
         "ns_over_n": lambda k, v: _fraction_or_kind(k, v, ("clean", "dirty", "auto")),
