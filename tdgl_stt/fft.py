@@ -60,26 +60,27 @@ def _save_wisdom() -> None:
 
 
 @contextmanager
-def planning(deterministic: bool, planner: str = "FFTW_ESTIMATE", threads: int = 1) -> Iterator[tuple[tuple[str, ...], int]]:
-    """Context for making pyFFTW plans; yields ``(flags, threads)``.
+def planning(wisdom: bool) -> Iterator[None]:
+    """Context for making pyFFTW plans.
 
-    With ``deterministic=True`` the plans are single-threaded ``FFTW_ESTIMATE`` plans made with
-    the wisdom in memory set aside (and restored afterwards), so their arithmetic, hence every bit
-    of a run, depends only on the shapes and the FFTW build. Otherwise ``planner`` and
-    ``threads`` are used with the wisdom cached on disk, which is saved afterwards.
+    ``wisdom=True``: plan with the wisdom cached on disk (loaded before, saved after).
+    ``wisdom=False``: the wisdom in memory is set aside while planning and restored afterwards,
+    so that an ``FFTW_ESTIMATE`` plan, hence every rounding of its results, depends only on the
+    shape, the thread count and the FFTW build (FFTW applies any wisdom it holds for a problem
+    even to an ESTIMATE plan).
     """
-    if deterministic:
-        held = pyfftw.export_wisdom()
-        pyfftw.forget_wisdom()
-        try:
-            yield ("FFTW_ESTIMATE",), 1
-        finally:
-            pyfftw.forget_wisdom()
-            pyfftw.import_wisdom(held)
-    else:
+    if wisdom:
         _load_wisdom()
-        yield (planner,), threads
+        yield
         _save_wisdom()
+        return
+    held = pyfftw.export_wisdom()
+    pyfftw.forget_wisdom()
+    try:
+        yield
+    finally:
+        pyfftw.forget_wisdom()
+        pyfftw.import_wisdom(held)
 
 
 class RealFFT:
@@ -131,20 +132,9 @@ class RealFFT:
             self._cin = pyfftw.empty_aligned(self.spectral_shape, dtype="complex128")
             self._rout = pyfftw.empty_aligned(self.shape, dtype="float64")
             flags = (planner,)
-            if wisdom:
-                _load_wisdom()
-            else:
-                held = pyfftw.export_wisdom()
-                pyfftw.forget_wisdom()
-            try:
+            with planning(wisdom):
                 self._fwd = pyfftw.FFTW(self._rin, self._cout, axes=axes, direction="FFTW_FORWARD", flags=flags, threads=threads)
                 self._inv = pyfftw.FFTW(self._cin, self._rout, axes=axes, direction="FFTW_BACKWARD", flags=flags + ("FFTW_DESTROY_INPUT",), threads=threads)
-            finally:
-                if not wisdom:
-                    pyfftw.forget_wisdom()
-                    pyfftw.import_wisdom(held)
-            if wisdom:
-                _save_wisdom()
         else:
             import scipy.fft
 

@@ -161,7 +161,6 @@ class ETDStepper:
             return np.ascontiguousarray(a.reshape(a.shape[:-1] + shape))
 
         E = propagator(e, h, sp).reshape(3, 3, -1)
-        self._E = rs(E)
         self._P0 = rs(propagator(e, 0.0, sp).reshape(3, 3, -1))
         name = self.scheme.name
         if name == "etdrk4":
@@ -186,6 +185,7 @@ class ETDStepper:
                                    + [F2[i, j] for i in range(3) for j in range(2)])
             self._Cf = _interleave([F3[i, j] for i in range(3) for j in range(2)])
         else:
+            self._E = rs(E)
             ph = phi_matrices(e, h, 2, sp)
             self._F = [rs(h * self._forcing_matrix(ph.full[k], ph.source[k])) for k in (1, 2)]
         self.phi_methods = np.bincount(ph.method, minlength=5)

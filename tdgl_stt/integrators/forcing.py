@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 
 from ..grid import Grid
 from ..variable_model import VariableModel
-from .kernels import gather_n_and_divergence, scale_into, scatter_rows, theta_products, view_as
+from .kernels import gather_n_and_divergence, scatter_rows, theta_products, view_as
 
 try:  # pragma: no cover - exercised on machines with and without pyFFTW
     import pyfftw
@@ -163,7 +163,8 @@ class _Plans:
             self.rout = [pyfftw.empty_aligned(shape, dtype="float64") for _ in range(n_inv)]
             self.rin = [pyfftw.empty_aligned(shape, dtype="float64") for _ in range(n_fwd)]
             self.cout = [pyfftw.empty_aligned(sshape, dtype="complex128") for _ in range(n_fwd)]
-            with planning(deterministic, planner, threads) as (flags, threads):
+            flags, threads = (("FFTW_ESTIMATE",), 1) if deterministic else ((planner,), threads)
+            with planning(wisdom=not deterministic):
                 self.inv = [
                     pyfftw.FFTW(ci, ro, axes=axes, direction="FFTW_BACKWARD", flags=flags + ("FFTW_DESTROY_INPUT",), threads=threads)
                     for ci, ro in zip(self.cin, self.rout)
@@ -240,10 +241,11 @@ class PseudoSpectralForcing:
         # the kernels' 2D views (a 1D grid is one row): compact shape, row map, coefficients
         self._compact2d = band.shape if nd == 2 else (1,) + band.shape
         self._rows = band.rows()
+        self._owner = np.full(grid.spectral_shape[0] if nd == 2 else 1, -1, np.int64)
+        self._owner[self._rows] = np.arange(self._rows.size)
         self._q2_2d = self._q2.reshape(self._compact2d)
         self._qg_2d = np.ascontiguousarray(np.stack(self._qg).reshape((nd,) + self._compact2d))
         real2d = grid.shape if nd == 2 else (1,) + grid.shape
-        self._rm1_2d = np.ascontiguousarray(self._rm1).reshape(real2d)
         self._theta_coeffs = np.ascontiguousarray(np.stack([self._dc2] + self._w).reshape((1 + nd,) + real2d))
         self.plans = None if self.zero else _Plans(grid, self.n_inverse, self.n_forward, threads, planner, deterministic)
 
@@ -259,17 +261,17 @@ class PseudoSpectralForcing:
             d_out.fill(0)
             return
         p = self.plans
-        rows, R = self._rows, self._compact2d
+        R = self._compact2d
         # psi: scatter, inverse FFT, product, forward FFT while the product is in cache
-        scatter_rows(view_as(psi, R), p.cin2d[1], rows)
+        scatter_rows(view_as(psi, R), p.cin2d[1], self._owner)
         p.inverse(1)
-        scale_into(self._rm1_2d, p.rout2d[1], p.rin2d[0])
+        np.multiply(self._rm1, p.rout[1], out=p.rin[0])
         p.forward(0)
         # theta: scatter, inverse FFT, the 1 + ndim products in one pass, forward FFTs
-        scatter_rows(view_as(theta, R), p.cin2d[0], rows)
+        scatter_rows(view_as(theta, R), p.cin2d[0], self._owner)
         p.inverse(0)
         theta_products(self._theta_coeffs, p.rout2d[0], p.rin2d_theta)
         for i in range(1, self.n_forward):
             p.forward(i)
         # n gathered and d assembled from the FFT outputs in one pass
-        gather_n_and_divergence(p.cout2d, rows, self._q2_2d, self._qg_2d, view_as(n_out, R), view_as(d_out, R))
+        gather_n_and_divergence(p.cout2d, self._rows, self._q2_2d, self._qg_2d, view_as(n_out, R), view_as(d_out, R))

@@ -29,7 +29,6 @@ __all__ = [
     "etdrk4_stage_b",
     "etdrk4_stage_c",
     "gather_n_and_divergence",
-    "scale_into",
     "scatter_rows",
     "theta_products",
     "view_as",
@@ -116,13 +115,11 @@ def etdrk4_final(F3: np.ndarray, Nc: np.ndarray, out: np.ndarray) -> None:
 
 # --------------------------------------------------------------------------- forcing
 @njit(cache=True, nogil=True)
-def scatter_rows(compact: np.ndarray, full: np.ndarray, rows: np.ndarray) -> None:
+def scatter_rows(compact: np.ndarray, full: np.ndarray, owner: np.ndarray) -> None:
     r"""Copy the compact ``(R, kc)`` array into the retained block of ``full`` and zero the rest
-    (the discarded modes of the 2/3 rule), row by row in memory order."""
+    (the discarded modes of the 2/3 rule), row by row in memory order; ``owner[r]`` is the
+    compact row of full row ``r``, or -1 for a discarded row."""
     kc = compact.shape[1]
-    owner = np.full(full.shape[0], -1, np.int64)
-    for i in range(rows.size):
-        owner[rows[i]] = i
     for r in range(full.shape[0]):
         i = owner[r]
         if i < 0:
@@ -133,14 +130,6 @@ def scatter_rows(compact: np.ndarray, full: np.ndarray, rows: np.ndarray) -> Non
                 full[r, j] = compact[i, j]
             for j in range(kc, full.shape[1]):
                 full[r, j] = 0.0
-
-
-@njit(cache=True, nogil=True)
-def scale_into(a: np.ndarray, f: np.ndarray, out: np.ndarray) -> None:
-    r"""``out = a f`` for real 2D arrays (one product of the forcing: ``2 (r - 1) psi``)."""
-    for r in range(f.shape[0]):
-        for j in range(f.shape[1]):
-            out[r, j] = a[r, j] * f[r, j]
 
 
 @njit(cache=True, nogil=True)
