@@ -276,6 +276,9 @@ def material_to_model(
     elif "n" in values:
         n = float(values["n"])
         N0 = density_of_states_free_electron(n, vF)
+        if not (math.isfinite(N0) and N0 > 0):
+            raise ConfigError("material.n", f"n = {n:g} m^-3 and vF = {vF:g} m/s give N0 = 3 n/(2 m_e vF^2) = {N0:g} "
+                                            "J^-1 m^-3, not a finite positive number; check these values")
         conversion["n_per_m3"] = n
         conversion["E_F_J"] = constants.m_e * vF**2 / 2
     if coulomb != "none":
@@ -290,10 +293,7 @@ def material_to_model(
             why = 'coulomb = "film" needs the film thickness [m]'
             thickness = float(_require(values, "thickness", why))
             conversion["thickness_m"] = thickness
-        try:
-            ks = screening_wavenumber(N0, eps_r, coulomb, thickness)
-        except (ZeroDivisionError, OverflowError):
-            ks = math.inf
+        ks = screening_wavenumber(N0, eps_r, coulomb, thickness)  # inputs bounded: no 0 divisor
         if not (math.isfinite(ks) and ks > 0):
             given = f"N0 = {N0:g} J^-1 m^-3, eps_r = {eps_r!r}" + (f", thickness = {thickness:g} m" if thickness else "")
             raise ConfigError("material.eps_r", f"with {given} the screening wavenumber ks is not a finite positive "
