@@ -43,7 +43,13 @@ from ..model import ModeEntries, mode_entries
 from ..propagator import ModeSplit, propagator, split_modes
 from ..variable_model import VariableModel
 from .forcing import PseudoSpectralForcing, SpectralBand
-from .kernels import etdrk4_final, etdrk4_stage_a, etdrk4_stage_b, etdrk4_stage_c, view_as
+from .kernels import (
+    etdrk4_final,
+    etdrk4_stage_a,
+    etdrk4_stage_b,
+    etdrk4_stage_c,
+    view_as,
+)
 from .phi import phi_matrices
 
 __all__ = ["SCHEMES", "ETDStepper", "SchemeInfo"]

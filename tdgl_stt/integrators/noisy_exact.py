@@ -20,7 +20,6 @@ from ..noise.config import NoiseConfig
 from ..noise.covariance import (
     IncrementCovariance,
     increment_covariance,
-    psd_factor,
     stationary_covariance,
 )
 from ..noise.sampler import (
@@ -29,6 +28,7 @@ from ..noise.sampler import (
     reality_layout,
     rng_state_from_array,
     rng_state_to_array,
+    stationary_factor,
 )
 from ..noise.sources import ModeNoise, mode_noise
 from ..params import Coefficients
@@ -102,15 +102,7 @@ class NoisyExactStepper(ExactStepper):
             If a mode other than ``q = 0`` has no stationary state (a torque-driven instability).
         """
         shape = self.grid.spectral_shape
-        P = self.stationary_covariance().reshape(-1, 3, 3)
-        zero = self.split.zero
-        P[zero] = 0.0
-        g = self.entries.g
-        if g > 0:
-            P[zero, 1, 1] = np.ravel(self.noise.q_Phi)[zero] / (2.0 * g)
-        bad = ~np.all(np.isfinite(P), axis=(1, 2))
-        if np.any(bad):
-            raise ValueError(f"{int(bad.sum())} modes have no stationary state (a root with Im w >= 0)")
-        G = impose_reality(P, psd_factor(P), self.layout)
+        G = stationary_factor(self.stationary_covariance(), self.split.zero, self.noise.q_Phi, self.entries.g,
+                              self.layout)
         # one stream: the initial state, then the steps
         return NoiseSampler(G, self.layout, shape, self.sampler.generator).draw()

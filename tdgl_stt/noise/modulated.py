@@ -280,11 +280,13 @@ class ModulatedIncrement:
         for a, b, sigma in self._runs:
             white[a:b] *= sigma
         W = self._gather(np.fft.rfftn(white, axes=self._axes, norm="ortho"))
+        tmp = np.empty(self.mode_shape, dtype=complex)
         for i in range(3):
             H = self._H[i]
             acc = xi[i]
             for j in range(self.n_white):
-                acc += H[j] * W[j]
+                np.multiply(H[j], W[j], out=tmp)
+                acc += tmp
         return xi
 
     def draw(self, rng: np.random.Generator) -> NDArray[np.complex128]:
