@@ -14,9 +14,10 @@ go to real space (2 inverse real FFTs), the products are formed pointwise and tr
 (``2 + ndim`` forward real FFTs): ``4 + ndim`` real FFTs per evaluation. ``d`` is a divergence,
 so its ``q = 0`` component is zero exactly: the charge is conserved to round-off.
 
-Between the transforms, the copies into the FFT inputs (with the discarded modes zeroed), the
-products and the assembly of ``d`` are fused compiled loops (:mod:`tdgl_stt.integrators.kernels`):
-one pass over memory each.
+The transforms are pruned (the leading axes only on the retained columns) and, forward, in place
+(:class:`WorkTransforms`); the copies into the FFT inputs (with the discarded modes zeroed), the
+products and the gathers with the assembly of ``d`` are compiled loops
+(:mod:`tdgl_stt.integrators.kernels`), one pass each.
 
 Aliasing: the 2/3 rule. The state and the coefficient variations are band-limited to
 ``|k_i| <= K_i = floor((n_i - 1)/3)`` on every axis (:class:`SpectralBand`); a product of two such
@@ -32,18 +33,15 @@ import itertools
 import numpy as np
 from numpy.typing import NDArray
 
+from ..fft import HAVE_PYFFTW, planning
 from ..grid import Grid
 from ..variable_model import VariableModel
-from .kernels import gather_n_and_divergence, scatter_rows, theta_products, view_as
+from .kernels import divergence, gather_rows, products, scatter_rows, view_as
 
-try:  # pragma: no cover - exercised on machines with and without pyFFTW
+if HAVE_PYFFTW:
     import pyfftw
 
-    from ..fft import HAVE_PYFFTW, planning
-except ImportError:  # pragma: no cover
-    HAVE_PYFFTW = False
-
-__all__ = ["PseudoSpectralForcing", "SpectralBand"]
+__all__ = ["PseudoSpectralForcing", "SpectralBand", "WorkTransforms", "rows_by_columns"]
 
 
 class SpectralBand:
@@ -97,14 +95,15 @@ class SpectralBand:
         return pieces
 
     def rows(self) -> NDArray[np.int64]:
-        """For each compact row (leading axis; the single row of a 1D grid), its row of the full
-        half-spectrum."""
-        if self.grid.ndim == 1:
+        """For each compact row, its row of the full half-spectrum, rows being the leading axes
+        flattened (C order; the single row of a 1D grid)."""
+        lead = self.grid.n[:-1]
+        if not lead:
             return np.zeros(1, np.int64)
-        n, K = self.grid.n[0], self.kmax[0]
-        if not self.dealias:
-            return np.arange(n, dtype=np.int64)
-        return np.concatenate([np.arange(K + 1), np.arange(n - K, n)]).astype(np.int64)
+        kept = [np.arange(n) if not self.dealias else np.concatenate([np.arange(K + 1), np.arange(n - K, n)])
+                for n, K in zip(lead, self.kmax)]
+        mesh = np.meshgrid(*kept, indexing="ij")
+        return np.ravel_multi_index([m.ravel() for m in mesh], lead).astype(np.int64)
 
     def mask(self) -> NDArray[np.bool_]:
         """Boolean mask of the retained modes on the full half-spectrum."""
@@ -143,9 +142,32 @@ class SpectralBand:
         return np.fft.irfftn(F, s=self.grid.shape, axes=axes)
 
 
-class _Plans:
-    """Planned real FFTs on aligned buffers: ``n_inv`` inverse (complex -> real) and ``n_fwd``
-    forward (real -> complex), unnormalised (FFTW conventions).
+class WorkTransforms:
+    """Planned real FFTs on ``count`` aligned work buffers and one staging buffer, unnormalised
+    (FFTW conventions).
+
+    Work buffer ``b`` is a complex half-spectrum array :attr:`spectral` ``[b]`` whose memory also
+    holds the real field :attr:`real` ``[b]`` (FFTW's padded in-place layout: the last real axis
+    is padded to ``2 (n//2 + 1)`` values). :meth:`inverse` transforms the spectrum written into
+    :attr:`staging` into the field ``real[b]``; :meth:`forward` transforms ``real[b]`` into
+    ``spectral[b]`` in place. In place, a forward transform touches half the memory of an
+    out-of-place one, and an evaluation's buffers are fewer; the inverse is out of place because
+    FFTW's in-place complex-to-real row transforms are markedly slower.
+
+    Pruned transforms. On a grid of 2 or 3 axes with ``kc`` retained columns (the 2/3 rule on
+    the last, half-spectrum axis) a transform is done axis by axis, and the transforms over the
+    leading axes touch only the ``kc`` retained columns:
+
+    * inverse: a complex transform over the leading axes of ``staging[..., :kc]`` in place (the
+      discarded columns are zero: the caller writes them so), then complex-to-real along the
+      last axis into ``real[b]``;
+    * forward: real-to-complex along the last axis, then a complex transform over the leading
+      axes of ``spectral[b][..., :kc]`` (the discarded columns are left as they are, unread).
+
+    This is the same discrete Fourier transform, to round-off, as the full multidimensional
+    one; it skips the ``1 - kc/(n_last/2 + 1)`` (about 1/3) of the leading-axis work that acts on
+    known zeros or on modes that are thrown away. The inverse destroys :attr:`staging`: it must
+    be written anew before each inverse.
 
     With ``deterministic=True`` (what runs use) every plan is a single-threaded
     ``FFTW_ESTIMATE`` plan made with the wisdom in memory set aside, so its arithmetic, hence
@@ -154,53 +176,51 @@ class _Plans:
     ``planner`` effort and ``threads`` are used with the cached wisdom.
     """
 
-    def __init__(self, grid: Grid, n_inv: int, n_fwd: int, threads: int, planner: str, deterministic: bool) -> None:
+    def __init__(self, grid: Grid, count: int, threads: int, planner: str, deterministic: bool,
+                 kc: int | None = None) -> None:
+        if not HAVE_PYFFTW:  # pragma: no cover - pyFFTW is a dependency
+            raise ImportError("the pseudo-spectral forcing needs pyFFTW")
         shape, sshape = grid.shape, grid.spectral_shape
         axes = tuple(range(grid.ndim))
-        self.pyfftw = HAVE_PYFFTW
-        if HAVE_PYFFTW:
-            self.cin = [pyfftw.empty_aligned(sshape, dtype="complex128") for _ in range(n_inv)]
-            self.rout = [pyfftw.empty_aligned(shape, dtype="float64") for _ in range(n_inv)]
-            self.rin = [pyfftw.empty_aligned(shape, dtype="float64") for _ in range(n_fwd)]
-            self.cout = [pyfftw.empty_aligned(sshape, dtype="complex128") for _ in range(n_fwd)]
-            flags, threads = (("FFTW_ESTIMATE",), 1) if deterministic else ((planner,), threads)
-            with planning(wisdom=not deterministic):
-                self.inv = [
-                    pyfftw.FFTW(ci, ro, axes=axes, direction="FFTW_BACKWARD", flags=flags + ("FFTW_DESTROY_INPUT",), threads=threads)
-                    for ci, ro in zip(self.cin, self.rout)
-                ]
-                self.fwd = [
-                    pyfftw.FFTW(ri, co, axes=axes, direction="FFTW_FORWARD", flags=flags, threads=threads)
-                    for ri, co in zip(self.rin, self.cout)
-                ]
-        else:  # pragma: no cover - pyFFTW is a dependency
-            import scipy.fft
+        lead, last = axes[:-1], axes[-1:]
+        kc = sshape[-1] if kc is None else kc
+        self.staging = pyfftw.zeros_aligned(sshape, dtype="complex128")
+        self.spectral = [pyfftw.zeros_aligned(sshape, dtype="complex128") for _ in range(count)]
+        self.real = [c.view(np.float64)[..., : shape[-1]] for c in self.spectral]
+        flags, threads = (("FFTW_ESTIMATE",), 1) if deterministic else ((planner,), threads)
 
-            self._sfft, self._axes, self._shape = scipy.fft, axes, shape
-            self.cin = [np.empty(sshape, complex) for _ in range(n_inv)]
-            self.rout = [np.empty(shape) for _ in range(n_inv)]
-            self.rin = [np.empty(shape) for _ in range(n_fwd)]
-            self.cout = [np.empty(sshape, complex) for _ in range(n_fwd)]
+        def plan(a: NDArray, b: NDArray, on: tuple[int, ...], backward: bool) -> pyfftw.FFTW:
+            direction = "FFTW_BACKWARD" if backward else "FFTW_FORWARD"
+            extra = ("FFTW_DESTROY_INPUT",) if backward and a.dtype != b.dtype else ()
+            return pyfftw.FFTW(a, b, axes=on, direction=direction, flags=flags + extra, threads=threads)
 
-        def as2d(arrays: list[NDArray]) -> tuple[NDArray, ...]:
-            return tuple(a.reshape(a.shape if a.ndim == 2 else (1,) + a.shape) for a in arrays)
+        st = self.staging
+        with planning(wisdom=not deterministic):
+            inverse_lead = [plan(st[..., :kc], st[..., :kc], lead, True)] if lead else []
+            self._inverse = [inverse_lead + [plan(st, r, last, True)] for r in self.real]
+            self._forward = [[plan(r, c, last, False)] + ([plan(c[..., :kc], c[..., :kc], lead, False)] if lead else [])
+                             for c, r in zip(self.spectral, self.real)]
+        # views for the compiled kernels (:mod:`tdgl_stt.integrators.kernels`): leading axes
+        # flattened into rows, a 1D grid being one row
+        self.staging2d = view_as(st, rows_by_columns(sshape))
+        self.spectral2d = tuple(view_as(c, rows_by_columns(sshape)) for c in self.spectral)
+        self.real2d = tuple(view_as(r, rows_by_columns(shape)) for r in self.real)
 
-        # views for the compiled kernels (:mod:`tdgl_stt.integrators.kernels`)
-        self.cin2d, self.rout2d = as2d(self.cin), as2d(self.rout)
-        self.rin2d, self.cout2d = as2d(self.rin), as2d(self.cout)
-        self.rin2d_theta = self.rin2d[1:]
+    def inverse(self, b: int) -> None:
+        """``real[b] = `` the unnormalised inverse transform of :attr:`staging` (destroyed)."""
+        for p in self._inverse[b]:
+            p.execute()
 
-    def inverse(self, i: int) -> None:
-        if self.pyfftw:
-            self.inv[i].execute()
-        else:  # pragma: no cover
-            self.rout[i][...] = self._sfft.irfftn(self.cin[i], s=self._shape, axes=self._axes, norm="forward")
+    def forward(self, b: int) -> None:
+        """``spectral[b] = `` the unnormalised forward transform of ``real[b]`` (on the retained
+        columns only, when pruned)."""
+        for p in self._forward[b]:
+            p.execute()
 
-    def forward(self, i: int) -> None:
-        if self.pyfftw:
-            self.fwd[i].execute()
-        else:  # pragma: no cover
-            self.cout[i][...] = self._sfft.rfftn(self.rin[i], axes=self._axes, norm="backward")
+
+def rows_by_columns(shape: tuple[int, ...]) -> tuple[int, int]:
+    """The 2D shape of an array with its leading axes flattened into rows (1D: one row)."""
+    return int(np.prod(shape[:-1])), shape[-1]
 
 
 class PseudoSpectralForcing:
@@ -210,6 +230,12 @@ class PseudoSpectralForcing:
     ``d_true = d_scale * d`` (the integrator folds the scales into its coefficients, saving a
     pass over the data).
 
+    One evaluation uses ``1 + ndim`` work buffers (:class:`WorkTransforms`): ``psi`` is
+    transformed into buffer 0, multiplied by ``r - 1`` in place and transformed back, and ``n``
+    gathered; ``theta`` is transformed into buffer ``ndim``, the products ``delta c^2 theta``,
+    ``w_1 theta``, ... are written in one pass into buffers ``0 .. ndim`` (the last over
+    ``theta``) and transformed back; then ``d`` is assembled in one pass.
+
     Parameters
     ----------
     vm
@@ -218,7 +244,8 @@ class PseudoSpectralForcing:
         The grid and the retained modes.
     threads, planner, deterministic
         FFTW threads and planner effort, or (``deterministic=True``, the default) single-threaded
-        ``FFTW_ESTIMATE`` plans independent of wisdom: bitwise reproducible runs (:class:`_Plans`).
+        ``FFTW_ESTIMATE`` plans independent of wisdom: bitwise reproducible runs
+        (:class:`WorkTransforms`).
     """
 
     def __init__(self, vm: VariableModel, grid: Grid, band: SpectralBand, *, threads: int = 1,
@@ -231,23 +258,25 @@ class PseudoSpectralForcing:
         self.n_forward = 2 + nd
         self.n_scale = 2.0 / grid.size
         self.d_scale = 1.0 / grid.size
-        self._rm1 = band.band_limit(vm.r_minus_1)
-        self._dc2 = band.band_limit(vm.dc2)
-        self._w = [band.band_limit(vm.w[i]) for i in range(nd)]
-        q_lap = band.gather(grid.q_lap)
-        q_grad = band.gather(grid.q_grad)
-        self._q2 = np.ascontiguousarray(np.sum(q_lap**2, axis=0))
-        self._qg = [np.ascontiguousarray(q_grad[i]) for i in range(nd)]
-        # the kernels' 2D views (a 1D grid is one row): compact shape, row map, coefficients
-        self._compact2d = band.shape if nd == 2 else (1,) + band.shape
+        real2d = rows_by_columns(grid.shape)
+
+        def field(f: NDArray[np.float64]) -> NDArray[np.float64]:
+            return band.band_limit(f).reshape(real2d)
+
+        self._rm1 = np.ascontiguousarray(field(vm.r_minus_1)[np.newaxis])
+        self._theta_fields = np.ascontiguousarray(np.stack([field(vm.dc2)] + [field(vm.w[i]) for i in range(nd)]))
+        # the kernels' 2D views (leading axes flattened into rows; a 1D grid is one row):
+        # compact shape, row map, and the wavevector by rows and columns (separable; the 2/3
+        # rule retains no Nyquist wavenumber, the only place where q_grad and q_lap differ)
+        self._compact2d = rows_by_columns(band.shape)
         self._rows = band.rows()
-        self._owner = np.full(grid.spectral_shape[0] if nd == 2 else 1, -1, np.int64)
+        self._owner = np.full(rows_by_columns(grid.spectral_shape)[0], -1, np.int64)
         self._owner[self._rows] = np.arange(self._rows.size)
-        self._q2_2d = self._q2.reshape(self._compact2d)
-        self._qg_2d = np.ascontiguousarray(np.stack(self._qg).reshape((nd,) + self._compact2d))
-        real2d = grid.shape if nd == 2 else (1,) + grid.shape
-        self._theta_coeffs = np.ascontiguousarray(np.stack([self._dc2] + self._w).reshape((1 + nd,) + real2d))
-        self.plans = None if self.zero else _Plans(grid, self.n_inverse, self.n_forward, threads, planner, deterministic)
+        q = band.gather(grid.q_grad).reshape((nd,) + self._compact2d)
+        self._q_rows = np.ascontiguousarray(q[: nd - 1, :, 0])
+        self._q_columns = np.ascontiguousarray(q[nd - 1, 0, :])
+        kc = band.kmax[-1] + 1 if band.dealias else None
+        self.transforms = None if self.zero else WorkTransforms(grid, 1 + nd, threads, planner, deterministic, kc)
 
     @property
     def ffts_per_evaluation(self) -> int:
@@ -260,18 +289,19 @@ class PseudoSpectralForcing:
             n_out.fill(0)
             d_out.fill(0)
             return
-        p = self.plans
-        R = self._compact2d
-        # psi: scatter, inverse FFT, product, forward FFT while the product is in cache
-        scatter_rows(view_as(psi, R), p.cin2d[1], self._owner)
-        p.inverse(1)
-        np.multiply(self._rm1, p.rout[1], out=p.rin[0])
-        p.forward(0)
-        # theta: scatter, inverse FFT, the 1 + ndim products in one pass, forward FFTs
-        scatter_rows(view_as(theta, R), p.cin2d[0], self._owner)
-        p.inverse(0)
-        theta_products(self._theta_coeffs, p.rout2d[0], p.rin2d_theta)
-        for i in range(1, self.n_forward):
-            p.forward(i)
-        # n gathered and d assembled from the FFT outputs in one pass
-        gather_n_and_divergence(p.cout2d, self._rows, self._q2_2d, self._qg_2d, view_as(n_out, R), view_as(d_out, R))
+        tf, R = self.transforms, self._compact2d
+        real, spec = tf.real2d, tf.spectral2d
+        # n: psi to real space in buffer 0, times r - 1 in place (n_scale holds the 2), back
+        scatter_rows(view_as(psi, R), tf.staging2d, self._owner)
+        tf.inverse(0)
+        products(self._rm1, real[0], real[:1])
+        tf.forward(0)
+        gather_rows(spec[0], self._rows, view_as(n_out, R))
+        # d: theta to real space in the last buffer, its 1 + ndim products into all buffers (the
+        # last over theta), back, and d assembled in one pass
+        scatter_rows(view_as(theta, R), tf.staging2d, self._owner)
+        tf.inverse(len(real) - 1)
+        products(self._theta_fields, real[-1], real)
+        for b in range(len(real)):
+            tf.forward(b)
+        divergence(spec, self._rows, self._q_rows, self._q_columns, view_as(d_out, R))

@@ -4,7 +4,7 @@ numpy and numexpr make one pass over memory per operation; the ETDRK4 step of
 :mod:`tdgl_stt.integrators.etd` is memory-bound (a few complex multiply-adds per mode and per
 coefficient), so each pass costs about as much as the arithmetic. The kernels here do, per
 retained Fourier mode or per grid row, everything one stage needs in a single pass, with the
-per-mode coefficients stored interleaved (``(M, k)``, one cache line serves several of them).
+per-mode coefficients stored as one contiguous stream per coefficient (``(k, M)``, vector loads).
 They implement no new mathematics: the equations are those of the modules that call them, and
 the arithmetic of each kernel is written out in its docstring. Hand-written because no library
 fuses a sequence of per-mode 3x3 complex multiply-adds with their FFT gathers (numexpr fuses
@@ -13,7 +13,7 @@ only element-wise expressions over arrays of one shape).
 Every kernel is compiled once per machine (``cache=True``) and runs on one thread; the order of
 the floating-point operations is fixed, so results are bitwise reproducible.
 
-Compact spectral arrays of the forcing are 2D here: a 1D grid is the case of one row
+Compact spectral arrays of the forcing are 2D here, the leading axes flattened into rows: a 1D grid is the case of one row
 (``(1, K + 1)`` compact, ``(1, n//2 + 1)`` full). ``rows[i]`` is the full-spectrum row of compact
 row ``i``; ``kc`` the number of retained columns (the leading columns of each retained row).
 """
@@ -28,9 +28,10 @@ __all__ = [
     "etdrk4_stage_a",
     "etdrk4_stage_b",
     "etdrk4_stage_c",
-    "gather_n_and_divergence",
+    "divergence",
+    "gather_rows",
+    "products",
     "scatter_rows",
-    "theta_products",
     "view_as",
 ]
 
@@ -44,11 +45,14 @@ def view_as(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- ETDRK4 stages
+# The per-mode coefficients are stored as ``C[k, m]`` (coefficient ``k`` of mode ``m``): each of
+# them is a contiguous stream, which the compiler turns into vector loads; they are real
+# (``float64``) when ``A_ref(q)`` is real and complex otherwise (one compiled version each).
 @njit(cache=True, nogil=True)
 def etdrk4_stage_a(C: np.ndarray, x: np.ndarray, Nu: np.ndarray, Eu: np.ndarray, st: np.ndarray) -> None:
     r"""``Eu = E_2 u`` (rows theta, psi) and ``a = Eu + P N(u)``.
 
-    ``C[m] = (E_2[0, 0:3], E_2[1, 0:3], P[0, 0:2], P[1, 0:2])`` with ``E_2 = e^{hA/2}`` and
+    ``C = (E_2[0, 0:3], E_2[1, 0:3], P[0, 0:2], P[1, 0:2])`` (10 rows) with ``E_2 = e^{hA/2}`` and
     ``P = (h/2) phi_1(hA/2)`` already multiplied by the forcing's normalisations; ``x`` is
     ``(3, M)``, ``Nu``, ``Eu`` and ``st`` are ``(2, M)``.
     """
@@ -58,22 +62,22 @@ def etdrk4_stage_a(C: np.ndarray, x: np.ndarray, Nu: np.ndarray, Eu: np.ndarray,
         x2 = x[2, m]
         n = Nu[0, m]
         d = Nu[1, m]
-        e0 = C[m, 0] * x0 + C[m, 1] * x1 + C[m, 2] * x2
-        e1 = C[m, 3] * x0 + C[m, 4] * x1 + C[m, 5] * x2
+        e0 = C[0, m] * x0 + C[1, m] * x1 + C[2, m] * x2
+        e1 = C[3, m] * x0 + C[4, m] * x1 + C[5, m] * x2
         Eu[0, m] = e0
         Eu[1, m] = e1
-        st[0, m] = e0 + C[m, 6] * n + C[m, 7] * d
-        st[1, m] = e1 + C[m, 8] * n + C[m, 9] * d
+        st[0, m] = e0 + C[6, m] * n + C[7, m] * d
+        st[1, m] = e1 + C[8, m] * n + C[9, m] * d
 
 
 @njit(cache=True, nogil=True)
 def etdrk4_stage_b(P: np.ndarray, Eu: np.ndarray, Na: np.ndarray, st: np.ndarray) -> None:
-    r"""``b = E_2 u + P N(a)``; ``P[m] = (P[0, 0:2], P[1, 0:2])``."""
+    r"""``b = E_2 u + P N(a)``; ``P = (P[0, 0:2], P[1, 0:2])`` (4 rows)."""
     for m in range(Eu.shape[1]):
         n = Na[0, m]
         d = Na[1, m]
-        st[0, m] = Eu[0, m] + P[m, 0] * n + P[m, 1] * d
-        st[1, m] = Eu[1, m] + P[m, 2] * n + P[m, 3] * d
+        st[0, m] = Eu[0, m] + P[0, m] * n + P[1, m] * d
+        st[1, m] = Eu[1, m] + P[2, m] * n + P[3, m] * d
 
 
 @njit(cache=True, nogil=True)
@@ -83,8 +87,8 @@ def etdrk4_stage_c(C: np.ndarray, x: np.ndarray, Nu: np.ndarray, Na: np.ndarray,
 
     ``c = E u + (E_2 P - P) N(u) + 2 P N(b)`` (rows theta, psi; ``E_2 a = E u + E_2 P N(u)``) and
     ``out = E u + F_1 N(u) + F_2 (N(a) + N(b))`` (3 rows; ``F_3 N(c)`` is added by
-    :func:`etdrk4_final`). ``C[m] = (E[0:3, 0:3] by rows, (E_2 P - P)[0:2, 0:2], 2 P[0:2, 0:2],
-    F_1[0:3, 0:2], F_2[0:3, 0:2])``: 29 values.
+    :func:`etdrk4_final`). ``C = (E[0:3, 0:3] by rows, (E_2 P - P)[0:2, 0:2], 2 P[0:2, 0:2],
+    F_1[0:3, 0:2], F_2[0:3, 0:2])``: 29 rows.
     """
     for m in range(x.shape[1]):
         x0 = x[0, m]
@@ -96,21 +100,25 @@ def etdrk4_stage_c(C: np.ndarray, x: np.ndarray, Nu: np.ndarray, Na: np.ndarray,
         db = Nb[1, m]
         sn = Na[0, m] + nb
         sd = Na[1, m] + db
-        for i in range(3):
-            e = C[m, 3 * i] * x0 + C[m, 3 * i + 1] * x1 + C[m, 3 * i + 2] * x2
-            if i < 2:
-                st[i, m] = e + C[m, 9 + 2 * i] * nu + C[m, 10 + 2 * i] * du + C[m, 13 + 2 * i] * nb + C[m, 14 + 2 * i] * db
-            out[i, m] = e + C[m, 17 + 2 * i] * nu + C[m, 18 + 2 * i] * du + C[m, 23 + 2 * i] * sn + C[m, 24 + 2 * i] * sd
+        e0 = C[0, m] * x0 + C[1, m] * x1 + C[2, m] * x2
+        e1 = C[3, m] * x0 + C[4, m] * x1 + C[5, m] * x2
+        e2 = C[6, m] * x0 + C[7, m] * x1 + C[8, m] * x2
+        st[0, m] = e0 + C[9, m] * nu + C[10, m] * du + C[13, m] * nb + C[14, m] * db
+        st[1, m] = e1 + C[11, m] * nu + C[12, m] * du + C[15, m] * nb + C[16, m] * db
+        out[0, m] = e0 + C[17, m] * nu + C[18, m] * du + C[23, m] * sn + C[24, m] * sd
+        out[1, m] = e1 + C[19, m] * nu + C[20, m] * du + C[25, m] * sn + C[26, m] * sd
+        out[2, m] = e2 + C[21, m] * nu + C[22, m] * du + C[27, m] * sn + C[28, m] * sd
 
 
 @njit(cache=True, nogil=True)
 def etdrk4_final(F3: np.ndarray, Nc: np.ndarray, out: np.ndarray) -> None:
-    r"""``out += F_3 N(c)``; ``F3[m] = F_3[0:3, 0:2]`` by rows."""
+    r"""``out += F_3 N(c)``; ``F3 = F_3[0:3, 0:2]`` by rows (6 rows)."""
     for m in range(out.shape[1]):
         n = Nc[0, m]
         d = Nc[1, m]
-        for i in range(3):
-            out[i, m] = out[i, m] + F3[m, 2 * i] * n + F3[m, 2 * i + 1] * d
+        out[0, m] = out[0, m] + F3[0, m] * n + F3[1, m] * d
+        out[1, m] = out[1, m] + F3[2, m] * n + F3[3, m] * d
+        out[2, m] = out[2, m] + F3[4, m] * n + F3[5, m] * d
 
 
 # --------------------------------------------------------------------------- forcing
@@ -133,33 +141,55 @@ def scatter_rows(compact: np.ndarray, full: np.ndarray, owner: np.ndarray) -> No
 
 
 @njit(cache=True, nogil=True)
-def theta_products(coeffs: np.ndarray, theta: np.ndarray, outs: tuple) -> None:
-    r"""``outs[k] = coeffs[k] theta`` for every ``k`` in one pass over ``theta``: the products
-    ``delta c^2 theta`` and ``w_i theta`` of the forcing. ``coeffs`` is ``(K, *shape)``."""
+def products(coeffs: np.ndarray, x: np.ndarray, outs: tuple) -> None:
+    r"""``outs[k] = coeffs[k] x`` for every ``k``, row by row (a row of ``x`` is read from cache
+    ``K`` times): the products ``(r - 1) psi``, ``delta c^2 theta`` and ``w_i theta`` of the
+    forcing. ``coeffs`` is ``(K, rows, columns)``; the last output may be ``x`` itself (it is
+    written last, after the other outputs have read the row)."""
     K = coeffs.shape[0]
-    for r in range(theta.shape[0]):
-        for j in range(theta.shape[1]):
-            t = theta[r, j]
-            for k in range(K):
-                outs[k][r, j] = coeffs[k, r, j] * t
+    for r in range(x.shape[0]):
+        xr = x[r]
+        for k in range(K):
+            o = outs[k][r]
+            c = coeffs[k, r]
+            for j in range(xr.shape[0]):
+                o[j] = c[j] * xr[j]
 
 
 @njit(cache=True, nogil=True)
-def gather_n_and_divergence(g: tuple, rows: np.ndarray, q2: np.ndarray, qg: np.ndarray,
-                            n_out: np.ndarray, d_out: np.ndarray) -> None:
-    r"""From the forward FFTs ``g = (F[2 (r-1) psi], F[delta c^2 theta], F[w_1 theta], ...)``
-    (full half-spectra), the compact ``n = g_0`` and
-    ``d = -|q|^2 g_1 - i sum_i q_i g_{2+i}`` (the divergence of ``j - j_ref``), in one pass.
-    ``q2`` is ``(R, kc)``, ``qg`` is ``(ndim, R, kc)``."""
-    nd = qg.shape[0]
-    g0 = g[0]
-    g1 = g[1]
+def gather_rows(full: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
+    r"""``out[i, j] = full[rows[i], j]``: the retained block of a full half-spectrum, compact."""
     for i in range(rows.size):
         r = rows[i]
-        for j in range(n_out.shape[1]):
-            n_out[i, j] = g0[r, j]
-            acc = 0.0j
-            for k in range(nd):
-                acc += qg[k, i, j] * g[2 + k][r, j]
-            d_out[i, j] = -(q2[i, j] * g1[r, j]) - 1j * acc
+        for j in range(out.shape[1]):
+            out[i, j] = full[r, j]
 
+
+@njit(cache=True, nogil=True)
+def divergence(g: tuple, rows: np.ndarray, q_rows: np.ndarray, q_columns: np.ndarray, d_out: np.ndarray) -> None:
+    r"""``d = -|q|^2 g_0 - i sum_i q_i g_{1+i}`` on the retained modes: the divergence of
+    ``j - j_ref`` from the forward FFTs ``g = (F[delta c^2 theta], F[w_1 theta], ...)`` (full
+    half-spectra), row by row. The wavevector is separable: ``q_rows[a, i]`` is component ``a``
+    (a leading axis) of compact row ``i``, ``q_columns[j]`` the last component of column ``j``;
+    ``|q|^2`` sums their squares in axis order."""
+    nl = q_rows.shape[0]
+    g0 = g[0]
+    glast = g[nl + 1]
+    for i in range(rows.size):
+        r = rows[i]
+        dr = d_out[i]
+        lead_q2 = 0.0
+        for a in range(nl):
+            lead_q2 += q_rows[a, i] * q_rows[a, i]
+        gl = glast[r]
+        for j in range(dr.shape[0]):
+            dr[j] = q_columns[j] * gl[j]
+        for a in range(nl):
+            qa = q_rows[a, i]
+            ga = g[1 + a][r]
+            for j in range(dr.shape[0]):
+                dr[j] += qa * ga[j]
+        g0r = g0[r]
+        for j in range(dr.shape[0]):
+            q2 = lead_q2 + q_columns[j] * q_columns[j]
+            dr[j] = -(q2 * g0r[j]) - 1j * dr[j]
