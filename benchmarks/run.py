@@ -488,11 +488,12 @@ def ratio_notes(res: dict) -> dict:
 
 SIZES = {
     # uniform problems, hot-spot problems, per-configuration budget [s], runner (n, frames,
-    # repeats), etdrk4_cost.measure (n, repeats, steps), analyzer (series, pencil series timed)
+    # repeats), etdrk4_cost.measure (n, repeats, steps; the full one is etdrk4_cost.FULL), analyzer
+    # (series, pencil series timed)
     "quick": {"uniform": [((128,), 100), ((32, 32), 100)], "hotspot": [((96,), 20), ((32, 32), 20)],
               "budget": 2.0, "runner": (128, 100, 1), "etd": (128, 1, 2), "analyzer": (32, 2)},
     "full": {"uniform": [((512,), 200), ((96, 96), 200)], "hotspot": [((256,), 50), ((64, 64), 50)],
-             "budget": 60.0, "runner": (512, 200, 2), "etd": (512, 3, 5), "analyzer": (2049, 12)},
+             "budget": 60.0, "runner": (512, 200, 2), "etd": (512, 15, 4), "analyzer": (2049, 12)},
 }
 
 

@@ -15,8 +15,8 @@ go to real space (2 inverse real FFTs), the products are formed pointwise and tr
 so its ``q = 0`` component is zero exactly: the charge is conserved to round-off.
 
 The transforms are pruned (the leading axes only on the retained columns) and, forward, in place
-(:class:`WorkTransforms`); the copies into the FFT inputs (with the discarded modes zeroed), the
-products and the gathers with the assembly of ``d`` are compiled loops
+(:class:`WorkTransforms`); the copies of the retained modes into the FFT inputs, the products and
+the gathers with the assembly of ``d`` are compiled loops
 (:mod:`tdgl_stt.integrators.kernels`), one pass each.
 
 Aliasing: the 2/3 rule. The state and the coefficient variations are band-limited to
@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 from ..fft import HAVE_PYFFTW, planning
 from ..grid import Grid
 from ..variable_model import VariableModel
-from .kernels import divergence, gather_rows, products, scatter_rows, view_as
+from .kernels import divergence, gather_rows, load_rows, products, view_as
 
 if HAVE_PYFFTW:
     import pyfftw
@@ -143,31 +143,31 @@ class SpectralBand:
 
 
 class WorkTransforms:
-    """Planned real FFTs on ``count`` aligned work buffers and one staging buffer, unnormalised
-    (FFTW conventions).
+    """Planned real FFTs on ``count`` aligned work buffers, unnormalised (FFTW conventions).
 
     Work buffer ``b`` is a complex half-spectrum array :attr:`spectral` ``[b]`` whose memory also
     holds the real field :attr:`real` ``[b]`` (FFTW's padded in-place layout: the last real axis
-    is padded to ``2 (n//2 + 1)`` values). :meth:`inverse` transforms the spectrum written into
-    :attr:`staging` into the field ``real[b]``; :meth:`forward` transforms ``real[b]`` into
-    ``spectral[b]`` in place. In place, a forward transform touches half the memory of an
-    out-of-place one, and an evaluation's buffers are fewer; the inverse is out of place because
-    FFTW's in-place complex-to-real row transforms are markedly slower.
+    is padded to ``2 (n//2 + 1)`` values). :meth:`forward` transforms ``real[b]`` into
+    ``spectral[b]`` in place: a transform in place touches half the memory of one out of place.
+    :meth:`inverse` transforms a spectrum into ``real[b]``; the caller writes it with
+    :meth:`load_rows` (the rows the 2/3 rule keeps), which leaves every other mode zero.
 
     Pruned transforms. On a grid of 2 or 3 axes with ``kc`` retained columns (the 2/3 rule on
     the last, half-spectrum axis) a transform is done axis by axis, and the transforms over the
     leading axes touch only the ``kc`` retained columns:
 
-    * inverse: a complex transform over the leading axes of ``staging[..., :kc]`` in place (the
-      discarded columns are zero: the caller writes them so), then complex-to-real along the
-      last axis into ``real[b]``;
+    * inverse: a complex transform over the leading axes from :attr:`columns` (the ``kc``
+      retained columns, whose discarded rows stay zero: FFTW preserves the input of an
+      out-of-place complex transform) into the first ``kc`` columns of :attr:`staging` (whose
+      other columns are zeroed by :meth:`load_rows`), then complex-to-real along the last axis
+      into ``real[b]``, out of place (FFTW's in-place complex-to-real row transforms are slower;
+      this one may overwrite :attr:`staging`);
     * forward: real-to-complex along the last axis, then a complex transform over the leading
       axes of ``spectral[b][..., :kc]`` (the discarded columns are left as they are, unread).
 
     This is the same discrete Fourier transform, to round-off, as the full multidimensional
     one; it skips the ``1 - kc/(n_last/2 + 1)`` (about 1/3) of the leading-axis work that acts on
-    known zeros or on modes that are thrown away. The inverse destroys :attr:`staging`: it must
-    be written anew before each inverse.
+    known zeros or on modes that are thrown away, and the copy in writes only the retained modes.
 
     With ``deterministic=True`` (what runs use) every plan is a single-threaded
     ``FFTW_ESTIMATE`` plan made with the wisdom in memory set aside, so its arithmetic, hence
@@ -185,6 +185,7 @@ class WorkTransforms:
         lead, last = axes[:-1], axes[-1:]
         kc = sshape[-1] if kc is None else kc
         self.staging = pyfftw.zeros_aligned(sshape, dtype="complex128")
+        self.columns = pyfftw.zeros_aligned(sshape[:-1] + (kc,), dtype="complex128") if lead else None
         self.spectral = [pyfftw.zeros_aligned(sshape, dtype="complex128") for _ in range(count)]
         self.real = [c.view(np.float64)[..., : shape[-1]] for c in self.spectral]
         flags, threads = (("FFTW_ESTIMATE",), 1) if deterministic else ((planner,), threads)
@@ -196,18 +197,25 @@ class WorkTransforms:
 
         st = self.staging
         with planning(wisdom=not deterministic):
-            inverse_lead = [plan(st[..., :kc], st[..., :kc], lead, True)] if lead else []
+            inverse_lead = [plan(self.columns, st[..., :kc], lead, True)] if lead else []
             self._inverse = [inverse_lead + [plan(st, r, last, True)] for r in self.real]
             self._forward = [[plan(r, c, last, False)] + ([plan(c[..., :kc], c[..., :kc], lead, False)] if lead else [])
                              for c, r in zip(self.spectral, self.real)]
         # views for the compiled kernels (:mod:`tdgl_stt.integrators.kernels`): leading axes
         # flattened into rows, a 1D grid being one row
-        self.staging2d = view_as(st, rows_by_columns(sshape))
+        staging2d = view_as(st, rows_by_columns(sshape))
+        self._load_target = view_as(self.columns, rows_by_columns(self.columns.shape)) if lead else staging2d[:, :kc]
+        self._load_zeros = staging2d[:, kc:]
         self.spectral2d = tuple(view_as(c, rows_by_columns(sshape)) for c in self.spectral)
         self.real2d = tuple(view_as(r, rows_by_columns(shape)) for r in self.real)
 
+    def load_rows(self, compact: NDArray[np.complex128], rows: NDArray[np.int64]) -> None:
+        """Write the spectrum to invert next: row ``i`` of the compact ``(R, kc)`` array is row
+        ``rows[i]`` of the leading axes (flattened); every other mode is zero."""
+        load_rows(compact, self._load_target, rows, self._load_zeros)
+
     def inverse(self, b: int) -> None:
-        """``real[b] = `` the unnormalised inverse transform of :attr:`staging` (destroyed)."""
+        """``real[b] = `` the unnormalised inverse transform of the spectrum of :meth:`load_rows`."""
         for p in self._inverse[b]:
             p.execute()
 
@@ -270,8 +278,6 @@ class PseudoSpectralForcing:
         # rule retains no Nyquist wavenumber, the only place where q_grad and q_lap differ)
         self._compact2d = rows_by_columns(band.shape)
         self._rows = band.rows()
-        self._owner = np.full(rows_by_columns(grid.spectral_shape)[0], -1, np.int64)
-        self._owner[self._rows] = np.arange(self._rows.size)
         q = band.gather(grid.q_grad).reshape((nd,) + self._compact2d)
         self._q_rows = np.ascontiguousarray(q[: nd - 1, :, 0])
         self._q_columns = np.ascontiguousarray(q[nd - 1, 0, :])
@@ -292,14 +298,14 @@ class PseudoSpectralForcing:
         tf, R = self.transforms, self._compact2d
         real, spec = tf.real2d, tf.spectral2d
         # n: psi to real space in buffer 0, times r - 1 in place (n_scale holds the 2), back
-        scatter_rows(view_as(psi, R), tf.staging2d, self._owner)
+        tf.load_rows(view_as(psi, R), self._rows)
         tf.inverse(0)
         products(self._rm1, real[0], real[:1])
         tf.forward(0)
         gather_rows(spec[0], self._rows, view_as(n_out, R))
         # d: theta to real space in the last buffer, its 1 + ndim products into all buffers (the
         # last over theta), back, and d assembled in one pass
-        scatter_rows(view_as(theta, R), tf.staging2d, self._owner)
+        tf.load_rows(view_as(theta, R), self._rows)
         tf.inverse(len(real) - 1)
         products(self._theta_fields, real[-1], real)
         for b in range(len(real)):

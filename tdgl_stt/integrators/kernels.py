@@ -13,9 +13,9 @@ only element-wise expressions over arrays of one shape).
 Every kernel is compiled once per machine (``cache=True``) and runs on one thread; the order of
 the floating-point operations is fixed, so results are bitwise reproducible.
 
-Compact spectral arrays of the forcing are 2D here, the leading axes flattened into rows: a 1D grid is the case of one row
-(``(1, K + 1)`` compact, ``(1, n//2 + 1)`` full). ``rows[i]`` is the full-spectrum row of compact
-row ``i``; ``kc`` the number of retained columns (the leading columns of each retained row).
+Arrays of the forcing are 2D here, the leading axes flattened into rows: a 1D grid is the case
+of one row (``(1, K + 1)`` compact, ``(1, n//2 + 1)`` full). ``rows[i]`` is the full-spectrum
+row of compact row ``i``; the retained columns are the leading ``kc`` columns of each row.
 """
 
 from __future__ import annotations
@@ -24,14 +24,14 @@ import numpy as np
 from numba import njit
 
 __all__ = [
+    "divergence",
     "etdrk4_final",
     "etdrk4_stage_a",
     "etdrk4_stage_b",
     "etdrk4_stage_c",
-    "divergence",
     "gather_rows",
+    "load_rows",
     "products",
-    "scatter_rows",
     "view_as",
 ]
 
@@ -123,21 +123,19 @@ def etdrk4_final(F3: np.ndarray, Nc: np.ndarray, out: np.ndarray) -> None:
 
 # --------------------------------------------------------------------------- forcing
 @njit(cache=True, nogil=True)
-def scatter_rows(compact: np.ndarray, full: np.ndarray, owner: np.ndarray) -> None:
-    r"""Copy the compact ``(R, kc)`` array into the retained block of ``full`` and zero the rest
-    (the discarded modes of the 2/3 rule), row by row in memory order; ``owner[r]`` is the
-    compact row of full row ``r``, or -1 for a discarded row."""
-    kc = compact.shape[1]
-    for r in range(full.shape[0]):
-        i = owner[r]
-        if i < 0:
-            for j in range(full.shape[1]):
-                full[r, j] = 0.0
-        else:
-            for j in range(kc):
-                full[r, j] = compact[i, j]
-            for j in range(kc, full.shape[1]):
-                full[r, j] = 0.0
+def load_rows(compact: np.ndarray, target: np.ndarray, rows: np.ndarray, zeros: np.ndarray) -> None:
+    r"""``target[rows[i]] = compact[i]`` (row copies; the other rows of ``target`` are not
+    touched) and ``zeros[...] = 0``: the copy of the retained modes into the input of an inverse
+    FFT (:class:`tdgl_stt.integrators.forcing.WorkTransforms`)."""
+    for i in range(rows.size):
+        src = compact[i]
+        dst = target[rows[i]]
+        for j in range(src.shape[0]):
+            dst[j] = src[j]
+    for r in range(zeros.shape[0]):
+        z = zeros[r]
+        for j in range(z.shape[0]):
+            z[j] = 0.0
 
 
 @njit(cache=True, nogil=True)
