@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 from ..fft import HAVE_PYFFTW, planning
 from ..grid import Grid
 from ..variable_model import VariableModel
-from .kernels import divergence, gather_rows, load_rows, products, view_as
+from .kernels import divergence_term, gather_rows, load_rows, products, view_as
 
 if HAVE_PYFFTW:
     import pyfftw
@@ -143,27 +143,30 @@ class SpectralBand:
 
 
 class WorkTransforms:
-    """Planned real FFTs on ``count`` aligned work buffers, unnormalised (FFTW conventions).
+    """Planned real FFTs on two aligned buffers, unnormalised (FFTW conventions).
 
-    Work buffer ``b`` is a complex half-spectrum array :attr:`spectral` ``[b]`` whose memory also
-    holds the real field :attr:`real` ``[b]`` (FFTW's padded in-place layout: the last real axis
-    is padded to ``2 (n//2 + 1)`` values). :meth:`forward` transforms ``real[b]`` into
-    ``spectral[b]`` in place: a transform in place touches half the memory of one out of place.
-    :meth:`inverse` transforms a spectrum into ``real[b]``; the caller writes it with
-    :meth:`load_rows` (the rows the 2/3 rule keeps), which leaves every other mode zero.
+    Buffer ``b`` (0 or 1) is a complex half-spectrum array whose memory also holds the real field
+    :attr:`real2d` ``[b]`` (FFTW's padded in-place layout: the last real axis is padded to
+    ``2 (n//2 + 1)`` values). Arrays are seen as rows (the leading axes flattened, C order; a 1D
+    grid is one row) by columns (the last axis). The caller writes a spectrum with
+    :meth:`load_rows` (the rows of the retained modes; every other mode is zero),
+    :meth:`inverse` transforms it into ``real2d[0]`` (buffer 1 is its staging buffer), and
+    :meth:`forward` transforms ``real2d[b]`` back and returns its retained columns, from which the
+    caller gathers. Two buffers, touched by every evaluation, stay in cache better than more.
 
-    Pruned transforms. On a grid of 2 or 3 axes with ``kc`` retained columns (the 2/3 rule on
-    the last, half-spectrum axis) a transform is done axis by axis, and the transforms over the
-    leading axes touch only the ``kc`` retained columns:
+    Pruned transforms. The 2/3 rule keeps ``kc`` columns of the last, half-spectrum axis. A
+    transform is done axis by axis, and the transforms over the leading axes (2D, 3D) touch only
+    those ``kc`` columns:
 
-    * inverse: a complex transform over the leading axes from :attr:`columns` (the ``kc``
-      retained columns, whose discarded rows stay zero: FFTW preserves the input of an
-      out-of-place complex transform) into the first ``kc`` columns of :attr:`staging` (whose
-      other columns are zeroed by :meth:`load_rows`), then complex-to-real along the last axis
-      into ``real[b]``, out of place (FFTW's in-place complex-to-real row transforms are slower;
-      this one may overwrite :attr:`staging`);
-    * forward: real-to-complex along the last axis, then a complex transform over the leading
-      axes of ``spectral[b][..., :kc]`` (the discarded columns are left as they are, unread).
+    * inverse: a complex transform over the leading axes from :attr:`columns_in` (the retained
+      columns; its discarded rows stay zero: FFTW preserves the input of an out-of-place complex
+      transform) into the first ``kc`` columns of buffer 1 (whose other columns
+      :meth:`load_rows` zeroes), then complex-to-real along the last axis into buffer 0, out of
+      place (FFTW's in-place complex-to-real row transforms are slower; this one may overwrite
+      buffer 1);
+    * forward: real-to-complex along the last axis in place, then a complex transform over the
+      leading axes of the first ``kc`` columns into :attr:`columns_out`, contiguous (faster than
+      in place, and the gathers read it row by row).
 
     This is the same discrete Fourier transform, to round-off, as the full multidimensional
     one; it skips the ``1 - kc/(n_last/2 + 1)`` (about 1/3) of the leading-axis work that acts on
@@ -176,18 +179,18 @@ class WorkTransforms:
     ``planner`` effort and ``threads`` are used with the cached wisdom.
     """
 
-    def __init__(self, grid: Grid, count: int, threads: int, planner: str, deterministic: bool,
-                 kc: int | None = None) -> None:
+    def __init__(self, grid: Grid, threads: int, planner: str, deterministic: bool, kc: int | None = None) -> None:
         if not HAVE_PYFFTW:  # pragma: no cover - pyFFTW is a dependency
             raise ImportError("the pseudo-spectral forcing needs pyFFTW")
         shape, sshape = grid.shape, grid.spectral_shape
         axes = tuple(range(grid.ndim))
         lead, last = axes[:-1], axes[-1:]
         kc = sshape[-1] if kc is None else kc
-        self.staging = pyfftw.zeros_aligned(sshape, dtype="complex128")
-        self.columns = pyfftw.zeros_aligned(sshape[:-1] + (kc,), dtype="complex128") if lead else None
-        self.spectral = [pyfftw.zeros_aligned(sshape, dtype="complex128") for _ in range(count)]
-        self.real = [c.view(np.float64)[..., : shape[-1]] for c in self.spectral]
+        spectral = [pyfftw.zeros_aligned(sshape, dtype="complex128") for _ in range(2)]
+        real = [c.view(np.float64)[..., : shape[-1]] for c in spectral]
+        staging = spectral[1]
+        self.columns_in = pyfftw.zeros_aligned(sshape[:-1] + (kc,), dtype="complex128") if lead else None
+        self.columns_out = pyfftw.zeros_aligned(sshape[:-1] + (kc,), dtype="complex128") if lead else None
         flags, threads = (("FFTW_ESTIMATE",), 1) if deterministic else ((planner,), threads)
 
         def plan(a: NDArray, b: NDArray, on: tuple[int, ...], backward: bool) -> pyfftw.FFTW:
@@ -195,35 +198,36 @@ class WorkTransforms:
             extra = ("FFTW_DESTROY_INPUT",) if backward and a.dtype != b.dtype else ()
             return pyfftw.FFTW(a, b, axes=on, direction=direction, flags=flags + extra, threads=threads)
 
-        st = self.staging
         with planning(wisdom=not deterministic):
-            inverse_lead = [plan(self.columns, st[..., :kc], lead, True)] if lead else []
-            self._inverse = [inverse_lead + [plan(st, r, last, True)] for r in self.real]
-            self._forward = [[plan(r, c, last, False)] + ([plan(c[..., :kc], c[..., :kc], lead, False)] if lead else [])
-                             for c, r in zip(self.spectral, self.real)]
-        # views for the compiled kernels (:mod:`tdgl_stt.integrators.kernels`): leading axes
-        # flattened into rows, a 1D grid being one row
-        staging2d = view_as(st, rows_by_columns(sshape))
-        self._load_target = view_as(self.columns, rows_by_columns(self.columns.shape)) if lead else staging2d[:, :kc]
+            self._inverse = ([plan(self.columns_in, staging[..., :kc], lead, True)] if lead else []) + [
+                plan(staging, real[0], last, True)]
+            self._forward = [[plan(r, c, last, False)] + ([plan(c[..., :kc], self.columns_out, lead, False)] if lead else [])
+                             for c, r in zip(spectral, real)]
+        # the kernels' 2D views (:mod:`tdgl_stt.integrators.kernels`)
+        staging2d = view_as(staging, rows_by_columns(sshape))
+        self.real2d = tuple(view_as(r, rows_by_columns(shape)) for r in real)
+        self._load_target = view_as(self.columns_in, rows_by_columns(self.columns_in.shape)) if lead else staging2d[:, :kc]
         self._load_zeros = staging2d[:, kc:]
-        self.spectral2d = tuple(view_as(c, rows_by_columns(sshape)) for c in self.spectral)
-        self.real2d = tuple(view_as(r, rows_by_columns(shape)) for r in self.real)
+        self._retained = ([view_as(self.columns_out, rows_by_columns(self.columns_out.shape))] * 2 if lead
+                          else [view_as(c, rows_by_columns(sshape))[:, :kc] for c in spectral])
 
     def load_rows(self, compact: NDArray[np.complex128], rows: NDArray[np.int64]) -> None:
         """Write the spectrum to invert next: row ``i`` of the compact ``(R, kc)`` array is row
-        ``rows[i]`` of the leading axes (flattened); every other mode is zero."""
+        ``rows[i]``; every other mode is zero. Buffer 1 is overwritten."""
         load_rows(compact, self._load_target, rows, self._load_zeros)
 
-    def inverse(self, b: int) -> None:
-        """``real[b] = `` the unnormalised inverse transform of the spectrum of :meth:`load_rows`."""
-        for p in self._inverse[b]:
+    def inverse(self) -> None:
+        """``real2d[0] = `` the unnormalised inverse transform of the spectrum of :meth:`load_rows`
+        (buffer 1 is overwritten)."""
+        for p in self._inverse:
             p.execute()
 
-    def forward(self, b: int) -> None:
-        """``spectral[b] = `` the unnormalised forward transform of ``real[b]`` (on the retained
-        columns only, when pruned)."""
+    def forward(self, b: int) -> NDArray[np.complex128]:
+        """The unnormalised forward transform of ``real2d[b]`` (which it overwrites), on the
+        ``kc`` retained columns of every row: valid until the next call."""
         for p in self._forward[b]:
             p.execute()
+        return self._retained[b]
 
 
 def rows_by_columns(shape: tuple[int, ...]) -> tuple[int, int]:
@@ -238,11 +242,11 @@ class PseudoSpectralForcing:
     ``d_true = d_scale * d`` (the integrator folds the scales into its coefficients, saving a
     pass over the data).
 
-    One evaluation uses ``1 + ndim`` work buffers (:class:`WorkTransforms`): ``psi`` is
-    transformed into buffer 0, multiplied by ``r - 1`` in place and transformed back, and ``n``
-    gathered; ``theta`` is transformed into buffer ``ndim``, the products ``delta c^2 theta``,
-    ``w_1 theta``, ... are written in one pass into buffers ``0 .. ndim`` (the last over
-    ``theta``) and transformed back; then ``d`` is assembled in one pass.
+    One evaluation uses two buffers (:class:`WorkTransforms`): ``psi`` is transformed into
+    buffer 0, multiplied by ``r - 1`` in place and transformed back, and ``n`` gathered;
+    ``theta`` is transformed into buffer 0, and each product ``delta c^2 theta``,
+    ``w_1 theta``, ... in turn is written into buffer 1 (the last over ``theta``, in buffer 0),
+    transformed back while it is in cache, and its term of ``d`` accumulated.
 
     Parameters
     ----------
@@ -282,7 +286,7 @@ class PseudoSpectralForcing:
         self._q_rows = np.ascontiguousarray(q[: nd - 1, :, 0])
         self._q_columns = np.ascontiguousarray(q[nd - 1, 0, :])
         kc = band.kmax[-1] + 1 if band.dealias else None
-        self.transforms = None if self.zero else WorkTransforms(grid, 1 + nd, threads, planner, deterministic, kc)
+        self.transforms = None if self.zero else WorkTransforms(grid, threads, planner, deterministic, kc)
 
     @property
     def ffts_per_evaluation(self) -> int:
@@ -295,19 +299,20 @@ class PseudoSpectralForcing:
             n_out.fill(0)
             d_out.fill(0)
             return
-        tf, R = self.transforms, self._compact2d
-        real, spec = tf.real2d, tf.spectral2d
+        tf, R, rows = self.transforms, self._compact2d, self._rows
+        real = tf.real2d
         # n: psi to real space in buffer 0, times r - 1 in place (n_scale holds the 2), back
-        tf.load_rows(view_as(psi, R), self._rows)
-        tf.inverse(0)
+        tf.load_rows(view_as(psi, R), rows)
+        tf.inverse()
         products(self._rm1, real[0], real[:1])
-        tf.forward(0)
-        gather_rows(spec[0], self._rows, view_as(n_out, R))
-        # d: theta to real space in the last buffer, its 1 + ndim products into all buffers (the
-        # last over theta), back, and d assembled in one pass
-        tf.load_rows(view_as(theta, R), self._rows)
-        tf.inverse(len(real) - 1)
-        products(self._theta_fields, real[-1], real)
-        for b in range(len(real)):
-            tf.forward(b)
-        divergence(spec, self._rows, self._q_rows, self._q_columns, view_as(d_out, R))
+        gather_rows(tf.forward(0), rows, view_as(n_out, R))
+        # d: theta to real space in buffer 0; each product in turn in buffer 1 (the last over
+        # theta, in buffer 0), transformed back and its term of d accumulated
+        tf.load_rows(view_as(theta, R), rows)
+        tf.inverse()
+        d2 = view_as(d_out, R)
+        last = len(self._theta_fields) - 1
+        for k in range(last + 1):
+            b = 0 if k == last else 1
+            products(self._theta_fields[k : k + 1], real[0], real[b : b + 1])
+            divergence_term(tf.forward(b), rows, self._q_rows, self._q_columns, k, d2)

@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit
 
 __all__ = [
-    "divergence",
+    "divergence_term",
     "etdrk4_final",
     "etdrk4_stage_a",
     "etdrk4_stage_b",
@@ -164,30 +164,27 @@ def gather_rows(full: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
 
 
 @njit(cache=True, nogil=True)
-def divergence(g: tuple, rows: np.ndarray, q_rows: np.ndarray, q_columns: np.ndarray, d_out: np.ndarray) -> None:
-    r"""``d = -|q|^2 g_0 - i sum_i q_i g_{1+i}`` on the retained modes: the divergence of
-    ``j - j_ref`` from the forward FFTs ``g = (F[delta c^2 theta], F[w_1 theta], ...)`` (full
-    half-spectra), row by row. The wavevector is separable: ``q_rows[a, i]`` is component ``a``
-    (a leading axis) of compact row ``i``, ``q_columns[j]`` the last component of column ``j``;
-    ``|q|^2`` sums their squares in axis order."""
+def divergence_term(g: np.ndarray, rows: np.ndarray, q_rows: np.ndarray, q_columns: np.ndarray, k: int,
+                    d_out: np.ndarray) -> None:
+    r"""Term ``k`` of ``d = -|q|^2 F[delta c^2 theta] - i sum_a q_a F[w_a theta]``, the divergence
+    of ``j - j_ref``, from ``g`` (rows of the retained columns of that forward FFT): ``k = 0``
+    sets ``d = -|q|^2 g``, ``k = a + 1`` adds ``-i q_a g``. The wavevector is separable:
+    ``q_rows[a, i]`` is component ``a`` (a leading axis) of compact row ``i``, ``q_columns[j]``
+    the last component; ``|q|^2`` sums their squares in axis order."""
     nl = q_rows.shape[0]
-    g0 = g[0]
-    glast = g[nl + 1]
     for i in range(rows.size):
-        r = rows[i]
+        gr = g[rows[i]]
         dr = d_out[i]
-        lead_q2 = 0.0
-        for a in range(nl):
-            lead_q2 += q_rows[a, i] * q_rows[a, i]
-        gl = glast[r]
-        for j in range(dr.shape[0]):
-            dr[j] = q_columns[j] * gl[j]
-        for a in range(nl):
-            qa = q_rows[a, i]
-            ga = g[1 + a][r]
+        if k == 0:
+            lead_q2 = 0.0
+            for a in range(nl):
+                lead_q2 += q_rows[a, i] * q_rows[a, i]
             for j in range(dr.shape[0]):
-                dr[j] += qa * ga[j]
-        g0r = g0[r]
-        for j in range(dr.shape[0]):
-            q2 = lead_q2 + q_columns[j] * q_columns[j]
-            dr[j] = -(q2 * g0r[j]) - 1j * dr[j]
+                dr[j] = -((lead_q2 + q_columns[j] * q_columns[j]) * gr[j])
+        elif k <= nl:
+            qa = q_rows[k - 1, i]
+            for j in range(dr.shape[0]):
+                dr[j] += -1j * (qa * gr[j])
+        else:
+            for j in range(dr.shape[0]):
+                dr[j] += -1j * (q_columns[j] * gr[j])
