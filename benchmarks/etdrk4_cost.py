@@ -144,10 +144,10 @@ def bytes_per_step(stepper: ETDStepper) -> dict[str, int]:
       the final combination; real or complex as the stepper stores them) and the stage vectors
       (9 + 6 + 14 + 8 complex per mode);
     * per evaluation of N: the copies of theta and psi into the FFT inputs (read and write the
-      retained modes, zero the discarded columns of the staging buffer), the products (psi: the
-      field and the buffer read, the buffer written; theta: theta and 1 + ndim fields read,
-      1 + ndim buffers written; real grid fields), the gather of n (retained modes read and
-      written) and the divergence (1 + ndim retained blocks read, d written).
+      retained modes, zero the discarded columns of the staging buffer), the products (each
+      reads a field and a coefficient field and writes the product: 1 for psi, 1 + ndim for
+      theta; real grid fields), the gather of n (retained modes read and written) and the
+      terms of d (the first reads the retained modes and writes d, the ndim others also read d).
     """
     M = stepper.band.size
     grid = stepper.grid
@@ -159,8 +159,8 @@ def bytes_per_step(stepper: ETDStepper) -> dict[str, int]:
     coefficients = sum(c.nbytes for c in (stepper._Ca, stepper._Cb, stepper._Cc, stepper._Cf))
     algebra = coefficients + M * c16 * (9 + 6 + 14 + 8)
     loads = 2 * (2 * M * c16 + rows * discarded_columns * c16)
-    products = 3 * real * f8 + (1 + 2 * (1 + nd)) * real * f8
-    gathers = 2 * M * c16 + (2 + nd) * M * c16
+    products = (1 + (1 + nd)) * 3 * real * f8
+    gathers = 2 * M * c16 + (2 + 3 * nd) * M * c16
     return {"algebra": algebra, "forcing": stepper.scheme.evaluations * (loads + products + gathers)}
 
 
@@ -214,12 +214,16 @@ it can (`tdgl_stt/integrators/forcing.py`, `kernels.py`):
   touches only the retained two thirds of the columns: the others are zero on the way in and
   thrown away on the way out. That is {r['pruned_floor_ms']:.1f} ms of transforms where full ones
   take {r['floor_ms']:.1f} ms.
-- **Few buffers, in place.** The forward transforms run in place in padded buffers; an
-  evaluation uses 1 + ndim of them, a staging buffer, and a buffer of the retained columns whose
-  discarded rows stay zero, so the copy into an inverse transform writes only the retained modes.
-- **One pass per operation.** The products of theta with delta c^2 and w_i are written in one
-  row-wise pass that vectorises; d is assembled in one pass from separable wavevectors; the
-  ETDRK4 stages are fused kernels reading one contiguous stream per coefficient.
+- **Two buffers, in cache.** An evaluation works in two padded buffers (the forward row
+  transforms in place) and two buffers of the retained columns: the copy into an inverse
+  transform writes only the retained modes (the discarded rows of its buffer stay zero), and the
+  leading-axis pass of a forward transform writes the retained columns contiguously, where the
+  gathers read them. Each product is transformed right after it is formed. Fewer buffers
+  matter: timed inside a step, transforms that write into buffers evicted since their last use
+  ran up to 1.6x slower than alone.
+- **One pass per operation.** The products are row-wise passes that vectorise; each term of d
+  is added in one pass from separable wavevectors (no per-mode |q|^2 or q to read); the ETDRK4
+  stages are fused kernels reading one contiguous stream per coefficient.
 - **Real coefficients.** With no uniform background gradient (a hot spot, a step between two
   reservoirs) A_ref(q) is real, so are its exponential and phi-functions; only their real parts
   are stored. With a background gradient they are complex and the algebra moves twice the
@@ -238,7 +242,9 @@ per repeat went from {r['ratio_per_repeat'][0]:.2f} to {r['ratio_per_repeat'][1]
 Tried and not kept: doing the row transforms, the products and the forward row transforms block
 by block of rows (so that the real-space fields stay in cache) made the step slower at every
 block size tried (FFTW's row transforms lose more on short batches than the cache saves); the
-in-place inverse transform (FFTW's in-place complex-to-real rows are 1.6x slower).
+in-place inverse transform (FFTW's in-place complex-to-real rows are 1.6x slower); a table of
+the per-mode coefficients by distinct |q|^2 (12933 of 58311 modes at 512^2, a quarter of the
+bytes), whose gathers made the stage kernels 1.6x slower.
 """
 
 
