@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 from ..fft import HAVE_PYFFTW, planning
 from ..grid import Grid
 from ..variable_model import VariableModel
-from .kernels import divergence_term, gather_rows, load_rows, products, view_as
+from .kernels import divergence_term, gather_rows, load_rows, multiply, view_as
 
 if HAVE_PYFFTW:
     import pyfftw
@@ -275,8 +275,8 @@ class PseudoSpectralForcing:
         def field(f: NDArray[np.float64]) -> NDArray[np.float64]:
             return band.band_limit(f).reshape(real2d)
 
-        self._rm1 = np.ascontiguousarray(field(vm.r_minus_1)[np.newaxis])
-        self._theta_fields = np.ascontiguousarray(np.stack([field(vm.dc2)] + [field(vm.w[i]) for i in range(nd)]))
+        self._rm1 = np.ascontiguousarray(field(vm.r_minus_1))
+        self._theta_fields = [np.ascontiguousarray(field(f)) for f in [vm.dc2] + [vm.w[i] for i in range(nd)]]
         # the kernels' 2D views (leading axes flattened into rows; a 1D grid is one row):
         # compact shape, row map, and the wavevector by rows and columns (separable; the 2/3
         # rule retains no Nyquist wavenumber, the only place where q_grad and q_lap differ)
@@ -304,7 +304,7 @@ class PseudoSpectralForcing:
         # n: psi to real space in buffer 0, times r - 1 in place (n_scale holds the 2), back
         tf.load_rows(view_as(psi, R), rows)
         tf.inverse()
-        products(self._rm1, real[0], real[:1])
+        multiply(self._rm1, real[0], real[0])
         gather_rows(tf.forward(0), rows, view_as(n_out, R))
         # d: theta to real space in buffer 0; each product in turn in buffer 1 (the last over
         # theta, in buffer 0), transformed back and its term of d accumulated
@@ -314,5 +314,5 @@ class PseudoSpectralForcing:
         last = len(self._theta_fields) - 1
         for k in range(last + 1):
             b = 0 if k == last else 1
-            products(self._theta_fields[k : k + 1], real[0], real[b : b + 1])
+            multiply(self._theta_fields[k], real[0], real[b])
             divergence_term(tf.forward(b), rows, self._q_rows, self._q_columns, k, d2)

@@ -31,7 +31,7 @@ __all__ = [
     "etdrk4_stage_c",
     "gather_rows",
     "load_rows",
-    "products",
+    "multiply",
     "view_as",
 ]
 
@@ -139,19 +139,15 @@ def load_rows(compact: np.ndarray, target: np.ndarray, rows: np.ndarray, zeros: 
 
 
 @njit(cache=True, nogil=True)
-def products(coeffs: np.ndarray, x: np.ndarray, outs: tuple) -> None:
-    r"""``outs[k] = coeffs[k] x`` for every ``k``, row by row (a row of ``x`` is read from cache
-    ``K`` times): the products ``(r - 1) psi``, ``delta c^2 theta`` and ``w_i theta`` of the
-    forcing. ``coeffs`` is ``(K, rows, columns)``; the last output may be ``x`` itself (it is
-    written last, after the other outputs have read the row)."""
-    K = coeffs.shape[0]
+def multiply(coeff: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
+    r"""``out = coeff x``, row by row (vectorised; ``out`` may be ``x``): a product ``(r - 1) psi``,
+    ``delta c^2 theta`` or ``w_i theta`` of the forcing, on real grid fields."""
     for r in range(x.shape[0]):
         xr = x[r]
-        for k in range(K):
-            o = outs[k][r]
-            c = coeffs[k, r]
-            for j in range(xr.shape[0]):
-                o[j] = c[j] * xr[j]
+        cr = coeff[r]
+        o = out[r]
+        for j in range(xr.shape[0]):
+            o[j] = cr[j] * xr[j]
 
 
 @njit(cache=True, nogil=True)
