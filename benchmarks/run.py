@@ -815,9 +815,10 @@ plans may not be).
   take adaptive steps of their own order. {'; '.join(hot_lines)}.
 * **ETDRK4 step vs its FFT floor** ({_status(res, 'etdrk4_cost_vs_floor')}:
   {_f(r['etdrk4_cost_vs_floor'], '{:.2f}')}x, goal 1.33x; {et['n']}^2 hot spot, {et['ffts_per_step']} real FFTs per step,
-  step {et['step_ms']:.2f} ms against {et['floor_ms']:.2f} ms). The FFTs run at the floor; the rest is the memory
-  traffic of the pointwise products and the exponential-integrator algebra; `docs/performance-etdrk4.md`
-  has the breakdown (benchmarks/etdrk4_cost.py, whose `measure` this command calls).
+  step {et['step_ms']:.2f} ms against {et['floor_ms']:.2f} ms). The step's transforms are pruned to the modes the 2/3
+  rule keeps, so they cost less than the floor's full FFTs; the rest is the memory traffic of the
+  pointwise products and the exponential-integrator algebra; `docs/performance-etdrk4.md` has the
+  breakdown (benchmarks/etdrk4_cost.py, whose `measure` this command calls).
 * **Analyzer.** The plain pencil does a dense SVD of a Hankel matrix per series; the batch analyzer
   uses a randomized range finder on FFT-based Hankel products, and still refines and selects the order.
 

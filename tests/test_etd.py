@@ -196,6 +196,35 @@ def test_stiff_steps_stay_stable_and_accurate():
     assert np.abs(a[:2] - b[:2]).max() < 1e-6 * np.abs(b[:2]).max()
 
 
+def test_real_reference_operator_gives_real_coefficients(monkeypatch):
+    """With no uniform background gradient A_ref(q) is real, and so are its exponential and
+    phi-functions: the per-mode ETDRK4 coefficients are stored as real numbers. The imaginary
+    parts that the complex arithmetic produces, and which are dropped, must be round-off; and a
+    background gradient (complex A_ref) must keep complex coefficients."""
+    from tdgl_stt.integrators import etd as etd_module
+
+    seen = []
+    original = etd_module._coefficient_streams
+
+    def spy(coefficients, real):
+        seen.append((np.stack([np.asarray(c, complex).reshape(-1) for c in coefficients]), real))
+        return original(coefficients, real)
+
+    monkeypatch.setattr(etd_module, "_coefficient_streams", spy)
+    vm, grid = hot_spot("bulk", 1e5)
+    stepper = ETDStepper(vm, grid, 4.0, 8, "etdrk4")
+    assert stepper._Cc.dtype == np.float64 and len(seen) == 4
+    for stacked, real in seen:
+        assert real
+        scale = np.abs(stacked).max(axis=1, keepdims=True)
+        assert np.all(np.abs(stacked.imag) <= 1e-14 * scale)
+    seen.clear()
+    m = ModelConfig(Delta=1.0, T=0.8, vF=1.0, d=3, tau=1.0, coulomb="bulk", ks=1e5, grad_T=(0.01,))
+    prof = TemperatureProfile("gaussian", amplitude=0.1, width=10.0, center=(100.0,))
+    stepper = ETDStepper(variable_model(m, TC, prof, grid), grid, 4.0, 8, "etdrk4")
+    assert stepper._Cc.dtype == np.complex128 and not any(real for _, real in seen)
+
+
 def test_internal_state_round_trip_is_exact():
     """A checkpoint of the internal state resumes bit for bit."""
     vm, grid = hot_spot("bulk", 3.0)
