@@ -190,13 +190,13 @@ class ETDStepper:
             # when A_ref(q) is (no uniform background gradient: the torque term of a is 0)
             real = not np.any(e.a.imag)
             self._Ca = _coefficient_streams([E2[0, 0], E2[0, 1], E2[0, 2], E2[1, 0], E2[1, 1], E2[1, 2],
-                                    P[0, 0], P[0, 1], P[1, 0], P[1, 1]], real)
+                                             P[0, 0], P[0, 1], P[1, 0], P[1, 1]], real)
             self._Cb = _coefficient_streams([P[0, 0], P[0, 1], P[1, 0], P[1, 1]], real)
             self._Cc = _coefficient_streams([E[i, j] for i in range(3) for j in range(3)]
-                                   + [QP[i, j] for i in range(2) for j in range(2)]
-                                   + [2.0 * P[i, j] for i in range(2) for j in range(2)]
-                                   + [F1[i, j] for i in range(3) for j in range(2)]
-                                   + [F2[i, j] for i in range(3) for j in range(2)], real)
+                                            + [QP[i, j] for i in range(2) for j in range(2)]
+                                            + [2.0 * P[i, j] for i in range(2) for j in range(2)]
+                                            + [F1[i, j] for i in range(3) for j in range(2)]
+                                            + [F2[i, j] for i in range(3) for j in range(2)], real)
             self._Cf = _coefficient_streams([F3[i, j] for i in range(3) for j in range(2)], real)
         else:
             self._E = rs(E)
