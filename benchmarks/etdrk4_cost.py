@@ -26,9 +26,9 @@ import numpy as np
 numexpr.set_num_threads(1)
 
 from tdgl_stt.config import ModelConfig
+from tdgl_stt.fft import RealFFT
 from tdgl_stt.grid import Grid
 from tdgl_stt.integrators.etd import ETDStepper
-from tdgl_stt.fft import RealFFT
 from tdgl_stt.profiles import TemperatureProfile
 from tdgl_stt.variable_model import variable_model
 
