@@ -29,6 +29,7 @@ from .checkpoint import Checkpoint
 from .config import FIELDS, RunConfig
 from .errors import ConfigError, InputFileError, OutputError
 from .field_transforms import FieldTransforms
+from .file_rebuild import rebuild_run_file
 from .frame_pipeline import BackgroundFrameWriter
 from .grid import Grid
 from .initial import initial_state
@@ -421,12 +422,31 @@ def resume(
             _announce_growth(setup, x, say)
             say(f"resuming {point.path} ({point.status}, {point.frames_on_disk} frames) from the "
                 f"checkpoint at frame {k}")
-            with RunWriter.reopen(point.path, keep=k + 1, checkpoint_slot=1 - checkpoint.slot,
-                                  note=f"resumed from the checkpoint at frame {k}") as writer:
-                return _evolve(setup, writer, x, first=k, on_disk=point.frames_on_disk,
-                               progress=progress, say=say, stop=stop or StopRequest())
+            try:
+                return _resume_in(point.path, setup, x, checkpoint, point.frames_on_disk, progress, say, stop)
+            except OutputError as exc:
+                if point.status != "running":
+                    raise
+                # killed inside HDF5's metadata flush, the file's index of its newest frames can
+                # be damaged: it opens and reads, but cannot be extended (docs/output-format.md)
+                say(f"continuing in place failed ({exc}); the kill may have damaged the file's "
+                    f"index of its newest frames: rebuilding it from frames 0..{k} and the "
+                    f"checkpoint of frame {k}, then resuming once more")
+                rebuild_run_file(point.path, keep=k + 1, checkpoint=checkpoint)
+                x = setup.stepper.restore(checkpoint.arrays)
+                return _resume_in(point.path, setup, x, checkpoint, k + 1, progress, say, stop)
     finally:
         numexpr.set_num_threads(previous_threads)
+
+
+def _resume_in(path: Path, setup: _Setup, x: np.ndarray, checkpoint: Checkpoint, on_disk: int,
+               progress: bool | None, say: Callable[[str], None], stop: StopRequest | None) -> RunResult:
+    """Reopen ``path`` keeping the frames up to the checkpoint's and evolve from its state ``x``."""
+    k = checkpoint.frame
+    with RunWriter.reopen(path, keep=k + 1, checkpoint_slot=1 - checkpoint.slot,
+                          note=f"resumed from the checkpoint at frame {k}") as writer:
+        return _evolve(setup, writer, x, first=k, on_disk=on_disk, progress=progress, say=say,
+                       stop=stop or StopRequest())
 
 
 def _choose_checkpoint(point: ResumePoint, setup: _Setup, say: Callable[[str], None]) -> Checkpoint:

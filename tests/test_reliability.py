@@ -538,6 +538,99 @@ def test_a_damaged_checkpoint_is_passed_over(tmp_path, small_reference) -> None:
     assert out.read_bytes() == before
 
 
+def _mark_killed(path: Path) -> None:
+    """The status a SIGKILL leaves: the run never got to say it stopped."""
+    with netCDF4.Dataset(path, "a") as nc:
+        nc.setncattr("status", "running")
+
+
+def _first_write_fails(monkeypatch, message: str = "NetCDF: HDF error") -> list[int]:
+    """RunWriter.write_frame raises OutputError once, as extending a file whose chunk index a
+    kill damaged does; returns the list counting the failures."""
+    from tdgl_stt.errors import OutputError
+
+    original = RunWriter.write_frame
+    failures: list[int] = []
+
+    def write_frame(self, t, values):
+        if not failures:
+            failures.append(self.n_written)
+            raise OutputError(f"cannot write frame {self.n_written} to {self.path}: {message}")
+        return original(self, t, values)
+
+    monkeypatch.setattr(RunWriter, "write_frame", write_frame)
+    return failures
+
+
+def test_a_killed_run_that_cannot_be_extended_in_place_is_rebuilt_and_resumed(tmp_path, small_reference, monkeypatch) -> None:
+    """A kill inside HDF5's metadata flush can leave a file that opens and reads but cannot be
+    extended. The resume then copies frames 0..k and the checkpoint of frame k into a new file,
+    puts it in place of the old one and resumes once more: bitwise the uninterrupted run."""
+    out = tmp_path / "run.nc"
+    _interrupted_run(render(SMALL), out, after=10)
+    _mark_killed(out)
+    failures = _first_write_fails(monkeypatch)
+    said: list[str] = []
+    result = resume(out, progress=False, log=said.append)
+    assert failures == [11] and result.status == "complete"
+    assert any("rebuilding it from frames 0..10 and the checkpoint of frame 10" in m for m in said), said
+    assert_bitwise_equal(load_fields(out), small_reference)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ref.nc", "run.nc"]  # no copy left behind
+    with xr.open_dataset(out) as ds:
+        assert ds.attrs["status"] == "complete" and "resumed from the checkpoint at frame 10" in ds.attrs["history"]
+
+
+def test_a_write_error_of_a_cleanly_stopped_run_is_not_taken_for_damage(tmp_path, monkeypatch) -> None:
+    """A run stopped by SIGINT/SIGTERM wrote its file to the end: a write error on its resume (a
+    full disk, say) is reported as it is, without a rebuild."""
+    from tdgl_stt.errors import OutputError
+
+    out = tmp_path / "run.nc"
+    _interrupted_run(render(SMALL), out, after=10)
+    _first_write_fails(monkeypatch, "No space left on device")
+    said: list[str] = []
+    with pytest.raises(OutputError, match="No space left on device"):
+        resume(out, progress=False, log=said.append)
+    assert not any("rebuilding" in m for m in said)
+
+
+def test_a_rebuilt_file_is_the_original_cut_after_its_checkpoint(tmp_path) -> None:
+    """rebuild_run_file on a complete run with a temperature profile: attributes, coordinates and
+    static coefficient fields unchanged, frames 0..k bitwise, the checkpoint of frame k in its
+    slot and the other slot empty; resumed, the file is the complete run again, bit for bit."""
+    from tdgl_stt.checkpoint import read_valid
+    from tdgl_stt.file_rebuild import rebuild_run_file
+
+    doc = {"model": {"T": 0.8, "Tc": 1.0, "vF": 1.0, "d": 1, "tau": 10.0, "coulomb": "none",
+                     "temperature_profile": {"kind": "gaussian", "amplitude": 0.02, "width": 5.0}},
+           "grid": {"n": [48], "L": [60.0]},
+           "time": {"dt": 2.0, "n_frames": 12, "integrator": "etdrk4", "steps_per_frame": 2},
+           "initial": {"kind": "noise", "seed": 2, "amplitude": 1e-3},
+           "output": {"checkpoint_every": 4}}
+    ref, out = tmp_path / "ref.nc", tmp_path / "run.nc"
+    run(parse_config(render(doc)), output=ref, progress=False, log=lambda m: None)
+    shutil.copy(ref, out)
+    with netCDF4.Dataset(out) as nc:
+        checkpoint = next(c for c in read_valid(nc, 12) if c.frame == 8)
+    rebuild_run_file(out, keep=9, checkpoint=checkpoint)
+    with xr.open_dataset(ref) as a, xr.open_dataset(out) as b:
+        assert a.attrs.keys() == b.attrs.keys()
+        assert all(np.array_equal(a.attrs[k], b.attrs[k]) for k in a.attrs)
+        assert b.sizes["t"] == 9 and set(a.data_vars) == set(b.data_vars)
+        for name in a.data_vars:
+            expected = a[name].isel(t=slice(0, 9)) if "t" in a[name].dims else a[name]
+            assert expected.values.tobytes() == b[name].values.tobytes(), name
+        assert a["t"].values[:9].tobytes() == b["t"].values.tobytes()
+    with netCDF4.Dataset(out) as nc:
+        (kept,) = read_valid(nc, 12)
+        assert kept.frame == 8 and kept.slot == checkpoint.slot
+        assert all(kept.arrays[k].tobytes() == checkpoint.arrays[k].tobytes() for k in checkpoint.arrays)
+        assert int(nc["checkpoint"]["frame"][1 - checkpoint.slot]) == -1
+    _mark_killed(out)
+    assert resume(out, progress=False, log=lambda m: None).status == "complete"
+    assert_bitwise_equal(load_fields(out), load_fields(ref))
+
+
 def test_resume_keeps_frames_on_disk_and_rewrites_only_what_differs(tmp_path, small_reference) -> None:
     """Frames after the checkpoint are recomputed and compared; one altered on disk is rewritten,
     the others are left as they are."""
