@@ -24,15 +24,19 @@ import os
 from pathlib import Path
 
 import netCDF4
-import numpy as np
 
-from .checkpoint import GROUP, Checkpoint, create_slots, has_slots, stored_spec, write_slot
+from .checkpoint import (
+    GROUP,
+    Checkpoint,
+    create_slots,
+    has_slots,
+    stored_spec,
+    write_slot,
+)
 from .errors import OutputError
+from .io_netcdf import TIME_DIM
 
 __all__ = ["rebuild_run_file"]
-
-#: The unlimited dimension of a run file (:mod:`tdgl_stt.io_netcdf`).
-_TIME = "t"
 
 
 def rebuild_run_file(path: str | os.PathLike, keep: int, checkpoint: Checkpoint | None) -> None:
@@ -79,7 +83,7 @@ def _copy_group(src: netCDF4.Group, dst: netCDF4.Group, keep: int) -> None:
         dst.createDimension(name, None if dim.isunlimited() else len(dim))
     for name, var in src.variables.items():
         new = _define_like(dst, name, var)
-        if var.dimensions and var.dimensions[0] == _TIME:
+        if var.dimensions and var.dimensions[0] == TIME_DIM:
             for i in range(keep):
                 new[i, ...] = var[i, ...]
         else:
