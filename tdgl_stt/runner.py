@@ -387,7 +387,9 @@ def resume(
     checkpoint at or before the last intact frame; the frames after it are recomputed and
     checked bit for bit against those on disk (a frame that differs or was never committed is
     written again), then the run goes on to ``n_frames``. The final file is bitwise the file of
-    an uninterrupted run.
+    an uninterrupted run. If the file of a killed run (status ``running``) cannot be continued
+    in place, it is rebuilt from its frames up to the checkpoint's and the checkpoint
+    (:func:`tdgl_stt.file_rebuild.rebuild_run_file`) and the resume is done once more.
 
     Parameters
     ----------
