@@ -30,20 +30,15 @@ import netCDF4
 import numpy as np
 import tomli_w
 
-CONFIG = {
-    "model": {"T": 0.8, "Tc": 1.0, "vF": 1.0, "d": 1, "tau": 10.0, "tauE": 20.0, "coulomb": "none",
-              "temperature_profile": {"kind": "gaussian", "amplitude": 0.02, "width": 10.0, "center": [100.0]}},
-    "grid": {"n": [256], "L": [200.0]},
-    "time": {"dt": 5.5, "n_frames": 300, "integrator": "etdrk4", "steps_per_frame": 4},
-    "initial": {"kind": "noise", "amplitude": 0.0},
-    "noise": {"kind": "thermal", "strength": 1.0, "seed": 4},
-    "output": {"checkpoint_every": 7},
-}
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from physics_cases import NOISY_PROFILE_RUN  # the run the SIGKILL test kills
+
+CONFIG = {**NOISY_PROFILE_RUN, "output": {"checkpoint_every": 7}}
 FIELDS = ("theta", "Phi", "mu")
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tdgl_stt.cli", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "tdgl_stt.cli", *args], capture_output=True, text=True, check=False)
 
 
 def fields(path: Path) -> bytes:

@@ -34,3 +34,16 @@ CASES = [
     ("film-torque-2d", model(2, coulomb="film", ks=0.5, d=2, grad_T=0.05, angle=0.7)),
     ("film-torque-tauE-2d", model(2, coulomb="film", ks=50.0, d=2, grad_T=0.08, angle=2.0, tauE=20.0)),
 ]
+
+
+#: A fast run file with a hot spot and thermal noise (1D, ETDRK4): its process spends much of
+#: its time inside HDF5 writes, the worst case for a kill. Killed and resumed by
+#: tests/test_noisy_etd.py and benchmarks/sigkill_resume.py.
+NOISY_PROFILE_RUN = {
+    "model": {"T": 0.8, "Tc": 1.0, "vF": 1.0, "d": 1, "tau": 10.0, "tauE": 20.0, "coulomb": "none",
+              "temperature_profile": {"kind": "gaussian", "amplitude": 0.02, "width": 10.0, "center": [100.0]}},
+    "grid": {"n": [256], "L": [200.0]},
+    "time": {"dt": 5.5, "n_frames": 300, "integrator": "etdrk4", "steps_per_frame": 4},
+    "initial": {"kind": "noise", "amplitude": 0.0},
+    "noise": {"kind": "thermal", "strength": 1.0, "seed": 4},
+}

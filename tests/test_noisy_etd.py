@@ -32,6 +32,7 @@ import pytest
 import scipy.linalg
 import scipy.stats
 import xarray as xr
+from physics_cases import NOISY_PROFILE_RUN
 from test_noise import _z_scores
 from test_reliability import assert_bitwise_equal, load_fields, render, run_cli
 
@@ -319,14 +320,7 @@ def test_hot_spot_raises_the_variance_of_phi_as_local_equilibrium_predicts():
 # --------------------------------------------------------------------------- determinism, resume
 
 #: A clean neutral wire with a smooth weak hot spot (stable everywhere), noise from a quiet start.
-RUN = {
-    "model": {"T": 0.8, "Tc": 1.0, "vF": 1.0, "d": 1, "tau": 10.0, "tauE": 20.0, "coulomb": "none",
-              "temperature_profile": {"kind": "gaussian", "amplitude": 0.02, "width": 10.0, "center": [100.0]}},
-    "grid": {"n": [256], "L": [200.0]},
-    "time": {"dt": 5.5, "n_frames": 300, "integrator": "etdrk4", "steps_per_frame": 4},
-    "initial": {"kind": "noise", "amplitude": 0.0},
-    "noise": {"kind": "thermal", "strength": 1.0, "seed": 4},
-}
+RUN = NOISY_PROFILE_RUN
 
 
 def _quiet_run(text: str, out: Path) -> None:
